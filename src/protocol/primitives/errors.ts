@@ -13,7 +13,8 @@ export type DecodeErrorKind =
   | 'BAD_COMPRESSION'
   | 'DECOMPRESSION_LIMIT'
   | 'INVALID_RECORD'
-  | 'TRAILING_BYTES';
+  | 'TRAILING_BYTES'
+  | 'BAD_TAGGED_FIELD';
 
 /** Thrown by every protocol decoder on malformed input. */
 export class DecodeError extends SamsaError {
