@@ -1,0 +1,24 @@
+/**
+ * The services the composition root (broker.ts) wires together and hands to
+ * every handler through the request context.
+ */
+import type { BrokerConfig } from '../common/config/broker-config.ts';
+import type { Logger } from '../common/logger.ts';
+import type { BrokerInfo } from '../metadata/model.ts';
+import type { HandlerRegistry } from './handlers/registry.ts';
+import type { ReplicaManager } from './replica/replica-manager.ts';
+import type { TopicManager } from './topics/topic-manager.ts';
+
+export interface BrokerServices {
+  readonly config: BrokerConfig;
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly log: Logger;
+  readonly registry: HandlerRegistry;
+  readonly topics: TopicManager;
+  readonly replicas: ReplicaManager;
+  /** Brokers as clients on `listenerName` should reach them. */
+  brokersFor(listenerName: string): BrokerInfo[];
+  /** Wall clock in ms. */
+  now(): number;
+}
