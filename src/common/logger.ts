@@ -40,7 +40,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   }
   return pino(
     { level, redact: REDACT, base: { pid: process.pid } },
-    pino.destination({ fd: opts.fd ?? 1, sync: false }),
+    pino.destination({ fd: opts.fd ?? 1, sync: true }),
   );
 }
 

@@ -29,6 +29,22 @@ export class Partition {
   get leaderEpoch(): number {
     return this.info.leaderEpoch;
   }
+
+  private readonly appendListeners = new Set<() => void>();
+
+  /** Registers a callback run after new data becomes visible (appended and the high watermark moved). */
+  addAppendListener(fn: () => void): void {
+    this.appendListeners.add(fn);
+  }
+
+  removeAppendListener(fn: () => void): void {
+    this.appendListeners.delete(fn);
+  }
+
+  /** Called by the produce path after an append moved the high watermark (wakes long-polling fetches). */
+  notifyAppended(): void {
+    for (const fn of [...this.appendListeners]) fn();
+  }
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
