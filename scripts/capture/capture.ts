@@ -76,6 +76,7 @@ const clients: Record<string, ClientDef> = {
     }),
     timeoutMs: 180_000,
     transactionalId: 'golden-confluent-txn',
+    clientSoftwareName: 'confluent-kafka-python',
     codecs: CODECS,
   },
   'kafka-python': {
@@ -133,7 +134,8 @@ function waitExit(cp: ChildProcess, ms: number): Promise<number | null> {
   if (cp.exitCode !== null || cp.signalCode !== null) return Promise.resolve(cp.exitCode);
   return new Promise((res) => {
     const t = setTimeout(() => res(null), ms);
-    cp.once('exit', (code) => {
+    // 'close' comes after 'exit' once stdout/stderr are drained (tcpdump's drop count is in stderr).
+    cp.once('close', (code) => {
       clearTimeout(t);
       res(code);
     });
@@ -195,18 +197,9 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
     ports = new Set(bootstrap.split(',').map((hp) => Number(hp.split(':').pop())));
     console.log(`[${name}] mock cluster at ${bootstrap}`);
     const filter = [...ports].map((p) => `tcp port ${p}`).join(' or ');
-    tcpdump = start('tcpdump', [
-      '-i',
-      'lo',
-      '--immediate-mode',
-      '-U',
-      '-n',
-      '-s',
-      '0',
-      '-w',
-      pcapFile,
-      filter,
-    ]);
+    // A large kernel buffer (-B, KiB): with --immediate-mode a burst can otherwise overflow it.
+    const tdArgs = ['-i', 'lo', '--immediate-mode', '-U', '-n', '-s', '0', '-B', '65536'];
+    tcpdump = start('tcpdump', [...tdArgs, '-w', pcapFile, filter]);
     const tdErr = collect(tcpdump);
     await waitFor(tcpdump, 'stderr', /listening on/, 10_000);
 
@@ -226,7 +219,8 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
     await new Promise((r) => setTimeout(r, 1_000));
     await stop(tcpdump, 'SIGINT', 5_000);
     const dropped = /(\d+) packets dropped by kernel/.exec(tdErr.err());
-    if (dropped && dropped[1] !== '0') console.warn(`[${name}] tcpdump dropped ${dropped[1]} packets`);
+    if (!dropped) console.warn(`[${name}] tcpdump did not report its drop count`);
+    if (dropped && dropped[1] !== '0') throw new Error(`[${name}] tcpdump dropped ${dropped[1]} packets`);
   } finally {
     if (tcpdump) await stop(tcpdump, 'SIGINT', 5_000);
     mock.stdin?.end();
@@ -239,6 +233,7 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
   const streams = reassemble(readPcap(readFileSync(pcapFile)));
   const { pairs, warnings } = extractPairs(streams, ports, specs);
   for (const w of warnings) console.warn(`[${name}] warning: ${w}`);
+  if (warnings.some((w) => w.includes('TCP gap'))) throw new Error(`[${name}] incomplete TCP streams`);
   if (pairs.length === 0) throw new Error(`[${name}] no Kafka requests captured; keeping the old captures`);
   const dir = join(capturesDir, name);
   const frames = writeFrames(dir, pairs, specs);
@@ -274,6 +269,18 @@ function findMessagesDir(): string {
   throw new Error('Kafka JSON specs not found at ../shared/kafka-protocol/messages');
 }
 
+/** A capture with lost packets is redone (up to 3 tries); the old captures stay until one succeeds. */
+async function withRetries(name: string, f: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.warn(`[${name}] attempt ${attempt} failed (${(e as Error).message}); retrying`);
+    }
+  }
+}
+
 function buildMock(tmp: string): string {
   const out = join(tmp, 'mock-cluster');
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'rdkafka'], { encoding: 'utf8' })
@@ -303,7 +310,7 @@ async function main(): Promise<void> {
     let failed = 0;
     for (const name of only) {
       try {
-        await captureClient(name, clients[name]!, mockBin, tmp);
+        await withRetries(name, () => captureClient(name, clients[name]!, mockBin, tmp));
       } catch (e) {
         failed++;
         console.error(`[${name}] capture failed: ${(e as Error).stack}`);
