@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractPairs, loadApiSpecs, writeFrames } from './frames.ts';
 import { readPcap, reassemble } from './pcap.ts';
+import { verifyCaptures } from './verify.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -33,6 +34,11 @@ interface ClientDef {
   transactionalId?: string;
   /** What the client puts in ApiVersions v3+ ClientSoftwareName, if it sends v3+. */
   clientSoftwareName?: string;
+  /**
+   * Broker to run against: librdkafka's mock, or the spec-driven stub for clients the mock
+   * cannot serve. Responses from the stub are ours, not Kafka's, and are not stored.
+   */
+  broker?: 'mock' | 'stub';
   /** Codecs the client's scenario produces with (topic golden-<codec>). */
   codecs: readonly string[];
 }
@@ -96,6 +102,8 @@ const clients: Record<string, ClientDef> = {
     cmd: [nodeBin, join(here, 'clients/platformatic.ts')],
     versions: () => ({ '@platformatic/kafka': pkgVersion('@platformatic/kafka'), node: process.version }),
     timeoutMs: 180_000,
+    broker: 'stub',
+    clientSoftwareName: 'platformatic-kafka',
     codecs: CODECS,
   },
 };
@@ -187,7 +195,16 @@ function waitFor(cp: ChildProcess, stream: 'stdout' | 'stderr', re: RegExp, ms: 
 async function captureClient(name: string, def: ClientDef, mockBin: string, tmp: string): Promise<void> {
   const topics = def.codecs.map((c) => `golden-${c}`);
   const group = `golden-group-${name}`;
-  const mock = start(mockBin, ['--max-seconds', '600', ...topics], { stdin: 'pipe' });
+  const mock =
+    def.broker === 'stub'
+      ? start(
+          nodeBin,
+          [join(here, 'stub/stub-broker.ts'), findMessagesDir(), '--max-seconds', '600', ...topics],
+          {
+            stdin: 'pipe',
+          },
+        )
+      : start(mockBin, ['--max-seconds', '600', ...topics], { stdin: 'pipe' });
   const mockErr = collect(mock);
   let tcpdump: ChildProcess | undefined;
   let ports = new Set<number>();
@@ -195,7 +212,7 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
   try {
     const bootstrap = (await waitFor(mock, 'stdout', /^[^\n]+\n/, 10_000)).trim();
     ports = new Set(bootstrap.split(',').map((hp) => Number(hp.split(':').pop())));
-    console.log(`[${name}] mock cluster at ${bootstrap}`);
+    console.log(`[${name}] ${def.broker ?? 'mock'} broker at ${bootstrap}`);
     const filter = [...ports].map((p) => `tcp port ${p}`).join(' or ');
     // A large kernel buffer (-B, KiB): with --immediate-mode a burst can otherwise overflow it.
     const tdArgs = ['-i', 'lo', '--immediate-mode', '-U', '-n', '-s', '0', '-B', '65536'];
@@ -236,6 +253,7 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
   if (warnings.some((w) => w.includes('TCP gap'))) throw new Error(`[${name}] incomplete TCP streams`);
   if (pairs.length === 0) throw new Error(`[${name}] no Kafka requests captured; keeping the old captures`);
   const dir = join(capturesDir, name);
+  if (def.broker === 'stub') for (const p of pairs) delete p.response;
   const frames = writeFrames(dir, pairs, specs);
   const index = {
     client: name,
@@ -244,6 +262,7 @@ async function captureClient(name: string, def: ClientDef, mockBin: string, tmp:
       topics: Object.fromEntries(def.codecs.map((c) => [`golden-${c}`, c])),
       groupId: group,
       transactionalId: def.transactionalId ?? null,
+      broker: def.broker === 'stub' ? 'stub (requests only)' : 'librdkafka mock cluster',
       clientSoftwareName: def.clientSoftwareName ?? null,
     },
     frames,
@@ -317,6 +336,10 @@ async function main(): Promise<void> {
       }
     }
     if (keep) execFileSync('cp', ['-r', `${tmp}/.`, keep]);
+    const { ok, bad } = verifyCaptures(capturesDir, findMessagesDir());
+    for (const b of bad) console.error(`verify: BAD ${b}`);
+    console.log(`verify: ${ok} frames round-trip through the spec interpreter, ${bad.length} do not`);
+    if (bad.length) failed++;
     if (failed) process.exitCode = 1;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -162,7 +162,9 @@ function checkRequestValues(ix: ClientIndex, e: FrameEntry, body: Obj): void {
     case 1: {
       // Fetch
       for (const t of list(body.topics, 'topics')) {
-        if (typeof t.topic === 'string') assert.ok(topicNames.has(t.topic), `fetch topic ${t.topic}`);
+        // v13+ names topics by id only
+        if (e.apiVersion <= 12) assert.ok(topicNames.has(t.topic as string), `fetch topic ${t.topic}`);
+        else assert.equal(typeof t.topicId, 'string', 'topicId is a base64url string');
         for (const p of list(t.partitions, 'partitions')) assert.equal(typeof p.fetchOffset, 'bigint');
       }
       break;
