@@ -1,4 +1,5 @@
 import { DecodeError } from '../primitives/errors.ts';
+import { assertMagicV2 } from './legacy.ts';
 
 /**
  * RecordBatch v2 header layout (61 bytes), read and patched in place so that
@@ -64,9 +65,8 @@ export function batchSizeAt(buf: Buffer, pos: number): number {
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
   if (pos + 17 > buf.length) throw new DecodeError('TRUNCATED', 'record batch header truncated', pos);
   const magic = buf.readInt8(pos + OFFSET_MAGIC);
-  if (magic !== 2) {
-    throw new DecodeError('BAD_MAGIC', `record batch magic ${magic} is not supported (only v2)`, pos);
-  }
+  // Magic 0/1 throws LegacyRecordFormatError (a BAD_MAGIC DecodeError carrying Kafka's INVALID_RECORD).
+  assertMagicV2(magic, pos);
   if (pos + BATCH_HEADER_SIZE > buf.length)
     throw new DecodeError('TRUNCATED', 'record batch header truncated', pos);
   return {
