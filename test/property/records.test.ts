@@ -10,6 +10,7 @@ import {
   type Record,
 } from '../../src/protocol/records/record-batch.ts';
 import { snappyCompressRaw } from '../../src/protocol/records/snappy.ts';
+import { splitBatches } from '../../src/protocol/records/split.ts';
 
 const CODECS: CompressionType[] = [0, 1, 2, 3, 4];
 const MiB = 1024 * 1024;
@@ -116,5 +117,42 @@ describe('codec round trip on arbitrary bytes', () => {
     } finally {
       useNativeLz4Blocks(true);
     }
+  });
+});
+
+describe('splitBatches', () => {
+  test('finds exactly the complete batches of any concatenation cut anywhere', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(fc.constantFrom<CompressionType>(...CODECS), fc.array(recordArb, { maxLength: 3 })),
+          {
+            maxLength: 6,
+          },
+        ),
+        fc.nat(),
+        (specs, cutSeed) => {
+          const batches = specs.map(([compression, records]) =>
+            encodeRecordBatch({
+              baseTimestamp: 0n,
+              compression,
+              records: records.map((r) => ({ ...r, attributes: 0 })),
+            }),
+          );
+          const all = Buffer.concat(batches);
+          const cut = all.length === 0 ? 0 : cutSeed % (all.length + 1);
+          const result = splitBatches(all.subarray(0, cut));
+          let pos = 0;
+          const expected = [];
+          for (const b of batches) {
+            if (pos + b.length > cut) break;
+            expected.push({ offset: pos, size: b.length, magic: 2 });
+            pos += b.length;
+          }
+          assert.deepEqual(result, { batches: expected, end: pos, partialBytes: cut - pos });
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
