@@ -134,6 +134,7 @@ export class Broker implements BrokerServices {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.replicas?.beginShutdown();
     if (this.listeners) await this.listeners.stop();
     if (this.replicas) await this.replicas.shutdown();
     if (this.opts.ownsStorage !== false) {

@@ -20,6 +20,8 @@ export interface RequestContext {
   principal: string;
   connectionId: string;
   log: Logger;
+  /** Aborted when the connection closes (long-polling handlers stop waiting). */
+  signal?: AbortSignal;
 }
 
 /** Returned by a handler when the request gets no response (acks=0 produce). */

@@ -10,6 +10,7 @@ import type { PartitionInfo, TopicInfo } from '../../metadata/model.ts';
 import { fromKafkaConfig, type LogConfig } from '../../storage/config.ts';
 import type { LogEngine, PartitionLog } from '../../storage/engine.ts';
 import type { TopicListener, TopicManager } from '../topics/topic-manager.ts';
+import { FetchManager } from './fetch.ts';
 
 export class Partition {
   readonly topic: string;
@@ -56,6 +57,8 @@ export class ReplicaManager implements TopicListener {
   private readonly config: BrokerConfig;
   private readonly nodeId: number;
   private readonly log: Logger;
+  /** Fetch sessions and delayed (long-polling) fetches. */
+  readonly fetches: FetchManager;
 
   constructor(engine: LogEngine, topics: TopicManager, config: BrokerConfig, nodeId: number, log: Logger) {
     this.engine = engine;
@@ -63,7 +66,13 @@ export class ReplicaManager implements TopicListener {
     this.config = config;
     this.nodeId = nodeId;
     this.log = log;
+    this.fetches = FetchManager.create(this, topics, config, nodeId);
     topics.addListener(this);
+  }
+
+  /** First step of a clean stop, before connections drain: answers waiting fetches now. */
+  beginShutdown(): void {
+    this.fetches.shutdown();
   }
 
   /** Opens the logs of every partition this broker hosts (after a restart). */
@@ -118,6 +127,7 @@ export class ReplicaManager implements TopicListener {
   }
 
   async shutdown(): Promise<void> {
+    this.fetches.shutdown();
     this.partitions.clear();
   }
 }

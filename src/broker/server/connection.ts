@@ -54,6 +54,8 @@ export class Connection {
   /** In-flight request count (0 or 1), for graceful shutdown. */
   inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Aborted on close, so a long-polling request stops waiting. */
+  private readonly closedSignal = new AbortController();
 
   constructor(opts: ConnectionOptions) {
     this.opts = opts;
@@ -202,6 +204,7 @@ export class Connection {
       principal: 'User:ANONYMOUS',
       connectionId: this.id,
       log: this.log,
+      signal: this.closedSignal.signal,
     };
     let res: unknown;
     try {
@@ -229,6 +232,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.closedSignal.abort();
     this.socket.end();
     this.socket.destroySoon?.();
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -237,6 +241,7 @@ export class Connection {
   private onSocketClose(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.closedSignal.abort();
     this.opts.onClose(this);
   }
 }
