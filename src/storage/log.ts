@@ -455,7 +455,7 @@ export class Log implements PartitionLog {
   /** Deletes segments whose successor starts at or below the log start offset. */
   private deleteSegmentsBelowLogStart(): number {
     let n = 0;
-    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= this._logStartOffset) n++;
+    while (n + 1 < this.segments.length && this.segments[n + 1]!.baseOffset <= this._logStartOffset) n++;
     if (n > 0) this.deleteOldest(n);
     return n;
   }

@@ -1,14 +1,27 @@
 import type { FileIO } from '../io.ts';
 
+interface Entry {
+  fd: number;
+  pins: number;
+  /** Removed from the map while pinned: close at the last unpin. */
+  zombie: boolean;
+}
+
+export interface PinnedFd {
+  readonly fd: number;
+  readonly entry: Entry;
+}
+
 /**
  * LRU of open segment file descriptors, so thousands of partitions fit under
- * the process fd limit. Pinned fds (an fsync in flight) are never closed;
- * the cache may exceed its bound while everything is pinned.
+ * the process fd limit. Pinned fds (an fsync in flight) are never closed; a
+ * path closed while pinned leaves the map at once (a new file at the same
+ * path gets a fresh fd) and its fd closes at the last unpin.
  */
 export class FdCache {
   private readonly io: FileIO;
   readonly max: number;
-  private readonly map = new Map<string, { fd: number; pins: number; closeWhenUnpinned: boolean }>();
+  private readonly map = new Map<string, Entry>();
 
   constructor(io: FileIO, max: number) {
     this.io = io;
@@ -20,40 +33,46 @@ export class FdCache {
   }
 
   get(path: string): number {
+    return this.entry(path).fd;
+  }
+
+  private entry(path: string): Entry {
     const e = this.map.get(path);
     if (e) {
       this.map.delete(path);
       this.map.set(path, e);
-      return e.fd;
+      return e;
     }
     const fd = this.io.open(path, 'r+');
-    this.map.set(path, { fd, pins: 0, closeWhenUnpinned: false });
+    const n: Entry = { fd, pins: 0, zombie: false };
+    this.map.set(path, n);
     this.evict();
-    return fd;
+    return n;
   }
 
-  pin(path: string): number {
-    const fd = this.get(path);
-    this.map.get(path)!.pins++;
-    return fd;
+  pin(path: string): PinnedFd {
+    const e = this.entry(path);
+    e.pins++;
+    return { fd: e.fd, entry: e };
   }
 
-  unpin(path: string): void {
-    const e = this.map.get(path);
-    if (!e) return;
+  unpin(p: PinnedFd): void {
+    const e = p.entry;
     e.pins--;
-    if (e.pins <= 0 && e.closeWhenUnpinned) this.close(path);
+    if (e.pins > 0) return;
+    if (e.zombie) this.closeFd(e);
     else this.evict();
   }
 
   close(path: string): void {
     const e = this.map.get(path);
     if (!e) return;
-    if (e.pins > 0) {
-      e.closeWhenUnpinned = true;
-      return;
-    }
     this.map.delete(path);
+    if (e.pins > 0) e.zombie = true;
+    else this.closeFd(e);
+  }
+
+  private closeFd(e: Entry): void {
     try {
       this.io.close(e.fd);
     } catch {
@@ -62,11 +81,7 @@ export class FdCache {
   }
 
   closeAll(): void {
-    for (const p of [...this.map.keys()]) {
-      const e = this.map.get(p)!;
-      e.pins = 0;
-      this.close(p);
-    }
+    for (const p of [...this.map.keys()]) this.close(p);
   }
 
   private evict(): void {

@@ -570,33 +570,25 @@ export class FileSegment implements Segment {
   async flush(full: boolean): Promise<void> {
     if (this.deleted) return;
     const { io, fds } = this.env;
-    if (full) {
-      if (this.idx && this.tidx) {
-        // the final time entry so a clean reopen knows the max timestamp
-        if (this._maxTs !== null && this._maxTs >= 0) {
-          this.tidx.maybePush(this._maxTs, this._maxTsOffset - this.baseOffset);
-        }
-        this.writeIndexTail();
+    // open everything before the first await: a concurrent delete renames files, fds stay valid
+    const indexFds: number[] = [];
+    if (full && this.idx && this.tidx) {
+      // the final time entry, so a clean reopen knows the max timestamp
+      if (this._maxTs !== null && this._maxTs >= 0) {
+        this.tidx.maybePush(this._maxTs, this._maxTsOffset - this.baseOffset);
       }
-      if (this.idxFileDirty) {
-        this.idxFileDirty = false;
-        for (const p of [this.indexPath, this.timeIndexPath]) {
-          const fd = io.open(p, 'r');
-          try {
-            await io.fsync(fd);
-          } finally {
-            io.close(fd);
-          }
-        }
-      }
+      this.writeIndexTail();
     }
-    if (this.deleted) return;
-    const path = this.logPath;
-    const fd = fds.pin(path);
+    if (full && this.idxFileDirty) {
+      this.idxFileDirty = false;
+      for (const p of [this.indexPath, this.timeIndexPath]) indexFds.push(io.open(p, 'r'));
+    }
+    const pinned = fds.pin(this.logPath);
     try {
-      await io.fsync(fd);
+      await Promise.all([...indexFds.map((fd) => io.fsync(fd)), io.fsync(pinned.fd)]);
     } finally {
-      fds.unpin(path);
+      for (const fd of indexFds) io.close(fd);
+      fds.unpin(pinned);
     }
   }
 
