@@ -41,13 +41,13 @@ function gzipBomb(): Buffer {
   return Buffer.concat([header, ...new Array<Buffer>(GiB / (4 * MiB)).fill(piece), small, end, trailer]);
 }
 
-/** One zstd frame of RLE blocks (4 bytes each for 128 KiB of zeros), no declared size, window 128 KiB. */
-function zstdBomb(outBytes: number): Buffer {
+/** One zstd frame of RLE blocks (4 bytes each for 128 KiB of zeros), no declared size, window 2^windowLog. */
+function zstdBomb(outBytes: number, windowLog = 17): Buffer {
   const blocks = Math.ceil(outBytes / (128 * 1024));
   const buf = Buffer.alloc(6 + blocks * 4);
   buf.writeUInt32LE(0xfd2fb528, 0);
   buf[4] = 0x00; // frame header descriptor: no content size, not single segment, no checksum
-  buf[5] = 0x38; // window descriptor: 2^(10+7) = 128 KiB
+  buf[5] = (windowLog - 10) << 3; // window descriptor: exponent only
   for (let i = 0; i < blocks; i++) {
     const last = i === blocks - 1 ? 1 : 0;
     const h = ((128 * 1024) << 3) | (1 << 1) | last; // RLE block of 128 KiB
@@ -147,6 +147,8 @@ describe('decompression bombs stop at the cap', () => {
   });
   test('zstd: 32 KiB of RLE blocks inflating past 1 GiB, and a frame declaring 1 TiB', () => {
     expectBomb(4, zstdBomb(GiB + MiB));
+    // The largest window the decoder accepts (128 MiB) costs no more than the capped output.
+    expectBomb(4, zstdBomb(GiB + MiB, 27));
     expectBomb(4, zstdDeclaredBomb());
   });
   test('snappy: blocks declaring 4 GiB / 1000 x 1 GiB, and a maximal-ratio stream past the cap', () => {

@@ -18,7 +18,7 @@ import { snappyCompressXerial, snappyDecompress } from './snappy.ts';
  *   lz4    frames parsed here; each block bounded by the frame's block maximum
  *   zstd   zstd-napi's DCtx: one-shot into an exact buffer when every frame
  *          declares its size (after checking the sum), else streamed in
- *          bounded steps; window size capped by ZSTD_d_windowLogMax
+ *          bounded steps through one reused 128 KiB window
  *
  * Nested compression (a compressed batch whose records are themselves a
  * compressed batch) cannot be expressed in v2: the inner payload of a v2
@@ -41,11 +41,14 @@ export interface CompressOptions {
 }
 
 /**
- * zstd window cap. Kafka producers compress one batch (at most a few MiB) per
- * frame, so a window above 2^24 (16 MiB) is never needed; a frame asking for
- * more is refused instead of making the decoder allocate up to 2 GiB.
+ * zstd window cap: 2^27 (128 MiB), zstd's own default limit and what
+ * zstd-jni (Kafka's Java decoder) accepts, so frames from producers at high
+ * levels (KIP-390 allows up to 22) still decode. The window buffer's pages
+ * are only touched as output is written, and output stops at the cap, so a
+ * frame that asks for a large window costs no more RSS than its capped
+ * output (checked in test/hostile/records-bombs.test.ts).
  */
-export const ZSTD_WINDOW_LOG_MAX = 24;
+export const ZSTD_WINDOW_LOG_MAX = 27;
 
 interface ZstdBinding {
   DCtx: new () => ZstdDCtx;

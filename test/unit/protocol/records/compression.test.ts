@@ -217,6 +217,14 @@ describe('zstd', () => {
     // Two frames back to back.
     assert.deepEqual(decompress(4, Buffer.concat([frame, frame]), MiB), Buffer.concat([data, data]));
   });
+  test('a window above 2^27 is refused', () => {
+    // Frame header without content size, window 2^31, then one last RLE block of 16 zeros.
+    const f = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, (31 - 10) << 3, 0, 0, 0, 0]);
+    f.writeUIntLE((16 << 3) | (1 << 1) | 1, 6, 3);
+    assert.throws(() => decompress(4, f, MiB), isKind('BAD_COMPRESSION'));
+    f[5] = (27 - 10) << 3;
+    assert.deepEqual(decompress(4, f, MiB), Buffer.alloc(16));
+  });
   test('corrupt input is BAD_COMPRESSION', () => {
     assert.throws(() => decompress(4, Buffer.from('not zstd at all'), MiB), isKind('BAD_COMPRESSION'));
     const c = Buffer.from(compress(4, sample(20_000)));
