@@ -200,6 +200,7 @@ describe('confluent-kafka-python', () => {
     await faultDone;
     assert.equal(res.code, 0, `producer failed: ${res.stderr.slice(-3000)}`);
     assert.equal(phase, 1, 'the fault was injected');
+    assert.ok(proxy.droppedBytes > 0, 'a response was lost');
     const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!);
     const errors = out.delivered.filter((d: { error: string | null }) => d.error);
     assert.deepEqual(errors, []);

@@ -13,6 +13,8 @@ export interface Proxy {
   dropResponses: boolean;
   /** Bytes forwarded client -> broker so far. */
   readonly requestBytes: number;
+  /** Broker -> client bytes discarded while dropResponses was on. */
+  readonly droppedBytes: number;
   /** Resets every open connection (both sides). */
   cut(): void;
   close(): Promise<void>;
@@ -22,6 +24,7 @@ export interface Proxy {
 export async function startProxy(targetPort: () => number, listenPort = 0): Promise<Proxy> {
   const pairs = new Set<[Socket, Socket]>();
   let requestBytes = 0;
+  let droppedBytes = 0;
   const state = { dropResponses: false };
   const server: Server = createServer((client) => {
     client.pause();
@@ -41,7 +44,8 @@ export async function startProxy(targetPort: () => number, listenPort = 0): Prom
         upstream.write(d);
       });
       upstream.on('data', (d: Buffer) => {
-        if (!state.dropResponses) client.write(d);
+        if (state.dropResponses) droppedBytes += d.length;
+        else client.write(d);
       });
       client.resume();
     });
@@ -62,6 +66,9 @@ export async function startProxy(targetPort: () => number, listenPort = 0): Prom
     },
     get requestBytes() {
       return requestBytes;
+    },
+    get droppedBytes() {
+      return droppedBytes;
     },
     cut() {
       for (const [c, u] of [...pairs]) {

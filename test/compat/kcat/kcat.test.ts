@@ -216,6 +216,7 @@ describe('kcat', () => {
       exited,
       new Promise<string>((r) => setTimeout(() => r('timeout'), 90_000)),
     ]);
+    assert.ok(proxy.droppedBytes > 0, 'a response was lost');
     assert.equal(code, 0, `kcat failed: ${stderr.slice(-3000)}`);
     const read = await consume(via, topic, 'beginning');
     assertExactlyOnce(
