@@ -9,10 +9,12 @@ import type { BrokerInfo, MetadataStore } from '../metadata/model.ts';
 import type { LogEngine } from '../storage/engine.ts';
 import { registerAllHandlers } from './handlers/all.ts';
 import { HandlerRegistry } from './handlers/registry.ts';
+import { Appender } from './replica/append.ts';
 import { ReplicaManager } from './replica/replica-manager.ts';
 import { type BoundListener, ListenerSet, parseListener } from './server/listeners.ts';
 import type { BrokerServices } from './services.ts';
 import { TopicManager } from './topics/topic-manager.ts';
+import { ProducerIdManager, producerIdStoreFor } from './txn/producer-id-manager.ts';
 
 export interface BrokerOptions {
   /** Config sources; or a ready BrokerConfig. */
@@ -32,6 +34,8 @@ export class Broker implements BrokerServices {
   readonly registry = new HandlerRegistry();
   topics!: TopicManager;
   replicas!: ReplicaManager;
+  appender!: Appender;
+  producerIds!: ProducerIdManager;
   engine!: LogEngine;
   private store!: MetadataStore;
   private listeners!: ListenerSet;
@@ -82,6 +86,15 @@ export class Broker implements BrokerServices {
       this.log.child({ sub: 'replicas' }),
     );
     await this.replicas.startup();
+    this.producerIds = new ProducerIdManager(producerIdStoreFor(this.engine, this.config));
+    this.appender = new Appender({
+      replicas: this.replicas,
+      topics: this.topics,
+      config: this.config,
+      nodeId: this.nodeId,
+      log: this.log.child({ sub: 'produce' }),
+      now: () => this.now(),
+    });
     registerAllHandlers(this.registry);
     this.listeners = new ListenerSet(this.config, this, this.registry, this.log);
     await this.listeners.start();
@@ -136,6 +149,7 @@ export class Broker implements BrokerServices {
     this.stopped = true;
     this.replicas?.beginShutdown();
     if (this.listeners) await this.listeners.stop();
+    this.appender?.close();
     if (this.replicas) await this.replicas.shutdown();
     if (this.opts.ownsStorage !== false) {
       if (this.engine) await this.engine.close();

@@ -6,8 +6,10 @@ import type { BrokerConfig } from '../common/config/broker-config.ts';
 import type { Logger } from '../common/logger.ts';
 import type { BrokerInfo } from '../metadata/model.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
+import type { Appender } from './replica/append.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
 import type { TopicManager } from './topics/topic-manager.ts';
+import type { ProducerIdManager } from './txn/producer-id-manager.ts';
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
@@ -17,6 +19,10 @@ export interface BrokerServices {
   readonly registry: HandlerRegistry;
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
+  /** The produce path (validation, idempotence, append, acks). */
+  readonly appender: Appender;
+  /** Producer ids for InitProducerId. */
+  readonly producerIds: ProducerIdManager;
   /** Brokers as clients on `listenerName` should reach them. */
   brokersFor(listenerName: string): BrokerInfo[];
   /** Wall clock in ms. */
