@@ -4,7 +4,12 @@
  * and wakes long-polling fetches, as the produce path does.
  */
 
-import { encodeRecordBatch, type RecordInput } from '../../src/protocol/records/record-batch.ts';
+import { batchSizeAt } from '../../src/protocol/records/batch-header.ts';
+import {
+  decodeRecordBatch,
+  encodeRecordBatch,
+  type RecordInput,
+} from '../../src/protocol/records/record-batch.ts';
 import type { TestBroker } from '../../src/testing/index.ts';
 
 export async function createTopic(
@@ -62,4 +67,44 @@ export async function appendRecords(
   records: AppendSpec[],
 ): Promise<number> {
   return appendBatch(b, topic, partition, batchOf(records));
+}
+
+export interface ReadRecord {
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+}
+
+/** Decodes every record of the whole batches in a fetch response's `records`. */
+export function recordsOf(buf: Buffer | null | undefined): ReadRecord[] {
+  const out: ReadRecord[] = [];
+  if (!buf) return out;
+  let pos = 0;
+  while (pos + 12 <= buf.length) {
+    const size = batchSizeAt(buf, pos);
+    if (pos + size > buf.length) throw new Error(`partial batch at ${pos} in a fetch response`);
+    const { header, records } = decodeRecordBatch(buf, { offset: pos });
+    for (const r of records) {
+      out.push({
+        offset: Number(header.baseOffset) + r.offsetDelta,
+        timestamp: Number(header.baseTimestamp) + r.timestampDelta,
+        key: r.key?.toString() ?? null,
+        value: r.value?.toString() ?? null,
+      });
+    }
+    pos += size;
+  }
+  return out;
+}
+
+/** Number of whole batches in a fetch response's `records`. */
+export function batchCount(buf: Buffer | null | undefined): number {
+  let n = 0;
+  let pos = 0;
+  while (buf && pos + 12 <= buf.length) {
+    pos += batchSizeAt(buf, pos);
+    n++;
+  }
+  return n;
 }

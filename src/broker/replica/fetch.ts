@@ -358,12 +358,12 @@ export class FetchManager {
     const bound = readBound(log, spec.isolation, spec.follower);
     if (bound <= e.fetchOffset) return 0;
     if (minBytes <= 1) return 'ready';
+    // As Kafka, a partition counts at most its partitionMaxBytes. A read that
+    // stopped short of the bound has more than its budget available.
+    const budget = Math.min(Math.max(0, e.maxBytes), minBytes);
     try {
-      const r = await log.read(e.fetchOffset, Math.min(Math.max(0, e.maxBytes), minBytes), {
-        maxOffset: bound,
-        minOneBatch: true,
-      });
-      return r.bytes;
+      const r = await log.read(e.fetchOffset, budget, { maxOffset: bound, minOneBatch: true });
+      return r.nextOffset < bound ? Math.max(budget, r.bytes) : r.bytes;
     } catch {
       return 'ready';
     }
