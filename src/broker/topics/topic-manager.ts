@@ -5,9 +5,9 @@
  * acted on, then applied to the replica manager.
  */
 import { randomBytes } from 'node:crypto';
-import type { BrokerConfig } from '../../common/config/broker-config.ts';
+import { BrokerConfig, type DynamicScope } from '../../common/config/broker-config.ts';
 import { ConfigError, formatValue, parseValue } from '../../common/config/registry.ts';
-import { TOPIC_CONFIG_DEFS } from '../../common/config/topic-configs.ts';
+import { TOPIC_CONFIG_DEFS, TOPIC_SYNONYM_BROKER_KEYS } from '../../common/config/topic-configs.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ClusterMetadata, MetadataStore, PartitionInfo, TopicInfo } from '../../metadata/model.ts';
 import { ErrorCode, KafkaProtocolError } from '../../protocol/error-codes.ts';
@@ -15,6 +15,13 @@ import { ErrorCode, KafkaProtocolError } from '../../protocol/error-codes.ts';
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
 export const MAX_TOPIC_NAME = 249;
+/** Most partitions one CreateTopics or CreatePartitions request may create (Kafka's controller batch limit). */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000;
+
+/** Kafka's rule: '.' and '_' collide in metric names, so "a.b" and "a_b" cannot both exist. */
+export function topicsCollide(a: string, b: string): boolean {
+  return a !== b && a.replaceAll('.', '_') === b.replaceAll('.', '_');
+}
 
 export function newTopicId(): string {
   for (;;) {
@@ -86,7 +93,34 @@ export class TopicManager {
       );
     }
     if (!stored) await this.store.save(this.meta);
+    this.meta.brokerConfigs ??= {};
+    this.applyStoredBrokerConfigs();
     return this.meta;
+  }
+
+  /** Key under which a dynamic broker config scope is stored: "" for the cluster default, else the node id. */
+  private scopeKey(scope: DynamicScope): string {
+    return scope === 'cluster' ? '' : String(this.nodeId);
+  }
+
+  /** Applies the stored dynamic broker configs; an entry that no longer parses is skipped with a warning. */
+  private applyStoredBrokerConfigs(): void {
+    for (const scope of ['cluster', 'broker'] as const) {
+      const stored = this.meta.brokerConfigs[this.scopeKey(scope)] ?? {};
+      const good: Record<string, string> = {};
+      for (const [k, v] of Object.entries(stored)) {
+        try {
+          BrokerConfig.parseDynamic({ [k]: v });
+          good[k] = v;
+        } catch (e) {
+          this.log.warn(
+            { key: k, value: v, err: (e as Error).message },
+            'ignoring stored dynamic broker config',
+          );
+        }
+      }
+      this.config.replaceDynamic(scope, BrokerConfig.parseDynamic(good));
+    }
   }
 
   addListener(l: TopicListener): void {
@@ -117,30 +151,70 @@ export class TopicManager {
     return next;
   }
 
-  /** Validates topic config overrides; returns them as Kafka strings. Throws INVALID_CONFIG. */
-  validateConfigs(configs: Record<string, string | null> | undefined): Record<string, string> {
+  /**
+   * Validates a complete set of topic config overrides; returns them as Kafka
+   * strings. Throws INVALID_CONFIG naming the key, the value and what is
+   * allowed. A null value is refused unless `nullMeansUnset`.
+   */
+  validateConfigs(
+    configs: Record<string, string | null> | undefined,
+    nullMeansUnset = true,
+  ): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(configs ?? {})) {
       const def = TOPIC_CONFIG_DEFS.get(k);
-      if (!def) throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `unknown topic config ${k}`);
-      if (v === null) continue;
+      if (!def) throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${k}`);
+      if (v === null) {
+        if (nullMeansUnset) continue;
+        throw new KafkaProtocolError(
+          ErrorCode.INVALID_CONFIG,
+          `Null value not supported for topic configs: ${k}`,
+        );
+      }
       try {
         out[k] = formatValue(parseValue(def, v)) ?? '';
       } catch (e) {
         throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, (e as Error).message);
       }
     }
+    this.checkCombination(out);
     return out;
+  }
+
+  /** Checks rules that span keys, on the effective values the overrides give. */
+  private checkCombination(overrides: Record<string, string>): void {
+    const eff = (k: string) => overrides[k] ?? formatValue(this.config.topicDefault(k));
+    const minLag = Number(eff('min.compaction.lag.ms'));
+    const maxLag = Number(eff('max.compaction.lag.ms'));
+    if (minLag > maxLag) {
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_CONFIG,
+        `conflict topic config setting min.compaction.lag.ms (${eff('min.compaction.lag.ms')}) > max.compaction.lag.ms (${eff('max.compaction.lag.ms')})`,
+      );
+    }
+    if (eff('remote.storage.enable') === 'true') {
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_CONFIG,
+        'remote.storage.enable=true is not supported: tiered storage is not available in this broker',
+      );
+    }
   }
 
   /** Checks a create request; returns the partition assignment it would make. */
   plan(spec: CreateTopicSpec): { partitions: PartitionInfo[]; configs: Record<string, string> } {
     validateTopicName(spec.name);
     if (this.get(spec.name)) {
-      throw new KafkaProtocolError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${spec.name} already exists`);
+      throw new KafkaProtocolError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
     }
     if (!spec.internal && spec.name.startsWith('__') && INTERNAL_TOPICS.has(spec.name)) {
       throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `${spec.name} is an internal topic`);
+    }
+    for (const t of this.list()) {
+      if (topicsCollide(spec.name, t.name))
+        throw new KafkaProtocolError(
+          ErrorCode.INVALID_TOPIC_EXCEPTION,
+          `Topic '${spec.name}' collides with existing topic: ${t.name}`,
+        );
     }
     const live = [this.nodeId];
     let partitions: PartitionInfo[];
@@ -156,21 +230,9 @@ export class TopicManager {
         if (a.partition !== i)
           throw new KafkaProtocolError(
             ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            'partitions must be numbered 0..n-1',
+            'Partitions should be a consecutive 0-based integer sequence',
           );
-        if (a.replicas.length === 0 || new Set(a.replicas).size !== a.replicas.length) {
-          throw new KafkaProtocolError(
-            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-            `partition ${i} has an empty or duplicate replica list`,
-          );
-        }
-        for (const r of a.replicas) {
-          if (!live.includes(r))
-            throw new KafkaProtocolError(
-              ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-              `broker ${r} is not registered`,
-            );
-        }
+        this.checkReplicas(a.partition, a.replicas, sorted[0]!.replicas.length);
       });
       partitions = sorted.map((a) => this.partitionInfo(a.partition, a.replicas));
     } else {
@@ -197,7 +259,7 @@ export class TopicManager {
       }
       partitions = Array.from({ length: n }, (_, p) => this.partitionInfo(p, [live[p % live.length]!]));
     }
-    return { partitions, configs: this.validateConfigs(spec.configs) };
+    return { partitions, configs: this.validateConfigs(spec.configs, false) };
   }
 
   private partitionInfo(partition: number, replicas: number[]): PartitionInfo {
@@ -210,6 +272,26 @@ export class TopicManager {
       isr: [...replicas],
       offlineReplicas: [],
     };
+  }
+
+  /** Checks one partition's replica list: non-empty, no duplicates, live brokers, the topic's replication factor. */
+  private checkReplicas(partition: number, replicas: readonly number[], rf: number | undefined): void {
+    const bad = (why: string) => new KafkaProtocolError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, why);
+    if (replicas.length === 0) throw bad(`The replica assignment for partition ${partition} is empty`);
+    if (new Set(replicas).size !== replicas.length)
+      throw bad(
+        `Duplicate brokers not allowed in replica assignment: ${replicas.join(', ')} for partition ${partition}`,
+      );
+    for (const r of replicas) {
+      if (r !== this.nodeId)
+        throw bad(
+          `The replica assignment for partition ${partition} names broker ${r}, which is not registered`,
+        );
+    }
+    if (rf !== undefined && replicas.length !== rf)
+      throw bad(
+        `Inconsistent replication factor: partition ${partition} has ${replicas.length} replicas while the topic has ${rf}`,
+      );
   }
 
   create(spec: CreateTopicSpec): Promise<TopicInfo> {
@@ -236,55 +318,178 @@ export class TopicManager {
     });
   }
 
-  delete(name: string): Promise<TopicInfo> {
+  /**
+   * Deletes a topic and (through the listeners) its logs; the name can be
+   * created again at once, with a new topic id. With `topicId`, deletes only
+   * if the topic still has that id (UNKNOWN_TOPIC_ID otherwise).
+   */
+  delete(name: string, topicId?: string): Promise<TopicInfo> {
     return this.serial(async () => {
       const topic = this.get(name);
+      if (topicId !== undefined && topic?.topicId !== topicId)
+        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${topicId}`);
       if (!topic)
-        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+        throw new KafkaProtocolError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `This server does not host this topic: ${name}`,
+        );
       delete this.meta.topics[name];
       this.meta.version++;
-      await this.store.save(this.meta);
-      this.log.info({ topic: name }, 'topic deleted');
+      try {
+        await this.store.save(this.meta);
+      } catch (e) {
+        this.meta.topics[name] = topic;
+        throw e;
+      }
+      this.log.info({ topic: name, topicId: topic.topicId }, 'topic deleted');
       for (const l of this.listeners) await l.topicDeleted(topic);
       return topic;
     });
   }
 
-  /** Adds partitions up to `total`. */
-  addPartitions(name: string, total: number, validateOnly: boolean): Promise<TopicInfo> {
+  /**
+   * Grows a topic to `total` partitions. `assignments` (one replica list per
+   * new partition) is optional; without it new partitions go to this broker.
+   */
+  addPartitions(
+    name: string,
+    total: number,
+    validateOnly: boolean,
+    assignments: readonly (readonly number[])[] | null = null,
+  ): Promise<TopicInfo> {
     return this.serial(async () => {
       const topic = this.get(name);
       if (!topic)
-        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
+        throw new KafkaProtocolError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `This server does not host this topic: ${name}`,
+        );
       const cur = topic.partitions.length;
-      if (total <= cur) {
+      if (total < cur) {
         throw new KafkaProtocolError(
           ErrorCode.INVALID_PARTITIONS,
           `Topic currently has ${cur} partitions, which is higher than the requested ${total}.`,
         );
       }
-      const added = Array.from({ length: total - cur }, (_, i) => this.partitionInfo(cur + i, [this.nodeId]));
+      if (total === cur)
+        throw new KafkaProtocolError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${cur} partitions.`);
+      if (total - cur > MAX_PARTITIONS_PER_REQUEST)
+        throw new KafkaProtocolError(
+          ErrorCode.POLICY_VIOLATION,
+          'Excessively large number of partitions per request.',
+        );
+      const rf = topic.partitions[0]?.replicas.length;
+      if (assignments !== null) {
+        if (assignments.length !== total - cur)
+          throw new KafkaProtocolError(
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            `Attempted to add ${total - cur} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
+          );
+        assignments.forEach((r, i) => this.checkReplicas(cur + i, r, rf));
+      }
+      const added = Array.from({ length: total - cur }, (_, i) =>
+        this.partitionInfo(cur + i, assignments ? [...assignments[i]!] : [this.nodeId]),
+      );
       if (validateOnly) return topic;
       topic.partitions.push(...added);
       this.meta.version++;
-      await this.store.save(this.meta);
+      try {
+        await this.store.save(this.meta);
+      } catch (e) {
+        topic.partitions.length = cur;
+        throw e;
+      }
+      this.log.info({ topic: name, partitions: total }, 'partitions added');
       for (const l of this.listeners) await l.partitionsAdded(topic, added);
       return topic;
     });
   }
 
-  /** Replaces (set) or edits (incremental) topic config overrides. */
-  alterConfigs(name: string, next: Record<string, string>, validateOnly: boolean): Promise<void> {
+  /** Replaces a topic's config overrides with `next` (legacy AlterConfigs). */
+  alterConfigs(name: string, next: Record<string, string | null>, validateOnly: boolean): Promise<void> {
+    return this.alterTopicConfigs(name, () => next, validateOnly);
+  }
+
+  /**
+   * Changes a topic's config overrides: `edit` gets the current overrides and
+   * returns the complete new set, inside the serial step (so concurrent
+   * incremental changes do not lose each other). Validated whole; stored, then
+   * applied to the partition logs.
+   */
+  alterTopicConfigs(
+    name: string,
+    edit: (current: Readonly<Record<string, string>>) => Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<void> {
     return this.serial(async () => {
       const topic = this.get(name);
       if (!topic)
-        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} does not exist`);
-      const validated = this.validateConfigs(next);
+        throw new KafkaProtocolError(
+          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          `This server does not host this topic: ${name}`,
+        );
+      const validated = this.validateConfigs(edit(topic.configs));
       if (validateOnly) return;
+      const before = topic.configs;
       topic.configs = validated;
       this.meta.version++;
-      await this.store.save(this.meta);
+      try {
+        await this.store.save(this.meta);
+      } catch (e) {
+        topic.configs = before;
+        throw e;
+      }
+      this.log.info({ topic: name, configs: validated }, 'topic configs changed');
       for (const l of this.listeners) l.topicConfigChanged(topic);
+    });
+  }
+
+  /** Dynamic broker config overrides of one scope, as Kafka strings. */
+  brokerConfigs(scope: DynamicScope): Record<string, string> {
+    return this.config.dynamicConfigs(scope);
+  }
+
+  /**
+   * Changes dynamic broker configs of one scope ('cluster' = Kafka's default
+   * broker resource "", 'broker' = this node): `edit` returns the complete new
+   * set. Invalid or read-only keys are INVALID_REQUEST (Kafka's code for
+   * broker resources) naming the key, the value and what is allowed. Stored,
+   * then applied; topic logs follow when a topic default changed.
+   */
+  alterBrokerConfigs(
+    scope: DynamicScope,
+    edit: (current: Readonly<Record<string, string>>) => Record<string, string | null>,
+    validateOnly: boolean,
+  ): Promise<void> {
+    return this.serial(async () => {
+      const next = edit(this.config.dynamicConfigs(scope));
+      let parsed: ReturnType<typeof BrokerConfig.parseDynamic>;
+      try {
+        parsed = BrokerConfig.parseDynamic(next);
+      } catch (e) {
+        if (e instanceof ConfigError) throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, e.message);
+        throw e;
+      }
+      if (validateOnly) return;
+      const stored: Record<string, string> = {};
+      for (const [k, v] of parsed) stored[k] = formatValue(v) ?? '';
+      const key = this.scopeKey(scope);
+      const before = this.meta.brokerConfigs[key];
+      if (Object.keys(stored).length === 0) delete this.meta.brokerConfigs[key];
+      else this.meta.brokerConfigs[key] = stored;
+      this.meta.version++;
+      try {
+        await this.store.save(this.meta);
+      } catch (e) {
+        if (before) this.meta.brokerConfigs[key] = before;
+        else delete this.meta.brokerConfigs[key];
+        throw e;
+      }
+      const changed = this.config.replaceDynamic(scope, parsed);
+      this.log.info({ scope, configs: stored, changed }, 'dynamic broker configs changed');
+      if (changed.some((k) => TOPIC_SYNONYM_BROKER_KEYS.has(k))) {
+        for (const t of this.list()) for (const l of this.listeners) l.topicConfigChanged(t);
+      }
     });
   }
 

@@ -74,6 +74,22 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     dynamic: true,
   }),
   d('request.timeout.ms', 'int', 30000, 'Upper bound for internal request waits.', { min: 0 }),
+  d('socket.send.buffer.bytes', 'int', 102400, 'SO_SNDBUF of client sockets (-1: OS default).', { min: -1 }),
+  d('socket.receive.buffer.bytes', 'int', 102400, 'SO_RCVBUF of client sockets (-1: OS default).', {
+    min: -1,
+  }),
+  d('fetch.max.bytes', 'int', 57671680, 'Largest fetch response the broker returns.', { min: 1024 }),
+  d(
+    'max.request.partition.size.limit',
+    'int',
+    2000,
+    'Most partitions in one DescribeTopicPartitions response.',
+    { min: 1 },
+  ),
+  d('background.threads', 'int', 10, 'Accepted for compatibility (background task threads).', {
+    min: 1,
+    dynamic: true,
+  }),
   // Logs
   d('log.dirs', 'list', null, 'Directories holding partition logs; defaults to log.dir.', {
     importance: 'high',
@@ -115,7 +131,66 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     oneOf: ['delete', 'compact'],
     dynamic: true,
   }),
+  d('log.roll.jitter.ms', 'long', null, 'Random jitter subtracted from the roll time (overrides hours).', {
+    min: 0,
+    dynamic: true,
+  }),
+  d('log.roll.jitter.hours', 'int', 0, 'Random jitter subtracted from the roll time, in hours.', { min: 0 }),
+  d(
+    'log.local.retention.ms',
+    'long',
+    -2,
+    'Local retention time with tiered storage (-2: use the retention time).',
+    { min: -2, dynamic: true },
+  ),
+  d(
+    'log.local.retention.bytes',
+    'long',
+    -2,
+    'Local retention size with tiered storage (-2: use the retention size).',
+    { min: -2, dynamic: true },
+  ),
+  d('log.preallocate', 'boolean', false, 'Preallocate segment files (accepted; not used).', {
+    dynamic: true,
+  }),
+  d(
+    'log.flush.scheduler.interval.ms',
+    'long',
+    Number.MAX_SAFE_INTEGER,
+    'How often logs are checked for a time-based flush.',
+    { min: 0 },
+  ),
+  d(
+    'log.flush.offset.checkpoint.interval.ms',
+    'int',
+    60000,
+    'How often the recovery point is checkpointed.',
+    {
+      min: 0,
+    },
+  ),
+  d(
+    'log.flush.start.offset.checkpoint.interval.ms',
+    'int',
+    60000,
+    'How often the log start offset is checkpointed.',
+    { min: 0 },
+  ),
+  d('num.recovery.threads.per.data.dir', 'int', 2, 'Accepted for compatibility (log recovery parallelism).', {
+    min: 1,
+    dynamic: true,
+  }),
+  d('remote.log.storage.system.enable', 'boolean', false, 'Tiered storage (not supported by Samsa).'),
   d('log.cleaner.enable', 'boolean', true, 'Run the log cleaner for compacted topics.'),
+  d('log.cleaner.threads', 'int', 1, 'Log cleaner threads (accepted; Samsa cleans on its event loop).', {
+    min: 0,
+    dynamic: true,
+  }),
+  d('log.cleaner.backoff.ms', 'long', 15000, 'Sleep between cleaner passes when nothing is to clean.', {
+    min: 0,
+    dynamic: true,
+  }),
+  d('log.cleaner.io.buffer.size', 'int', 524288, 'Cleaner I/O buffer size.', { min: 0, dynamic: true }),
   d('log.cleaner.delete.retention.ms', 'long', DAY, 'How long tombstones are kept in compacted topics.', {
     min: 0,
     dynamic: true,
@@ -181,6 +256,20 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     oneOf: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'],
     dynamic: true,
   }),
+  d('compression.gzip.level', 'int', -1, 'gzip level when the broker compresses with gzip.', {
+    dynamic: true,
+    check: (v) => (v === -1 || ((v as number) >= 1 && (v as number) <= 9) ? undefined : '-1 or [1, 9]'),
+  }),
+  d('compression.lz4.level', 'int', 9, 'lz4 level when the broker compresses with lz4.', {
+    min: 1,
+    max: 17,
+    dynamic: true,
+  }),
+  d('compression.zstd.level', 'int', 3, 'zstd level when the broker compresses with zstd.', {
+    min: -131072,
+    max: 22,
+    dynamic: true,
+  }),
   d('min.insync.replicas', 'int', 1, 'Replicas that must acknowledge an acks=all write.', {
     min: 1,
     dynamic: true,
@@ -216,6 +305,11 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     { min: 0 },
   ),
   d('replica.fetch.max.bytes', 'int', 1048576, 'Bytes per partition a follower fetches.', { min: 0 }),
+  d('num.replica.fetchers', 'int', 1, 'Replica fetcher connections per source broker.', {
+    min: 1,
+    dynamic: true,
+  }),
+  d('auto.leader.rebalance.enable', 'boolean', true, 'Move leadership back to preferred replicas.'),
   d(
     'offsets.topic.replication.factor',
     'short',

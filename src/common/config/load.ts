@@ -9,7 +9,12 @@ import { readFileSync } from 'node:fs';
 import { BROKER_CONFIG_DEFS } from './broker-configs.ts';
 import { ConfigError, type ConfigValue, parseValue } from './registry.ts';
 
-export type ConfigSource = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DYNAMIC_BROKER_CONFIG';
+/** Where a broker config value comes from, most specific first (Kafka's ConfigSource names). */
+export type ConfigSource =
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG';
 
 export interface LoadOptions {
   file?: string;
@@ -57,11 +62,14 @@ export function envToKey(name: string): string | null {
   // Apache image convention: ___ -> '-', __ -> '_', _ -> '.'
   return rest
     .toLowerCase()
-    .replace(/___/g, '\u0001')
-    .replace(/__/g, '\u0002')
-    .replace(/_/g, '.')
-    .replace(/\u0001/g, '-')
-    .replace(/\u0002/g, '_');
+    .split('___')
+    .map((seg) =>
+      seg
+        .split('__')
+        .map((p) => p.replaceAll('_', '.'))
+        .join('_'),
+    )
+    .join('-');
 }
 
 export interface LoadedConfig {

@@ -33,13 +33,22 @@ export interface ConfigDef {
   dynamic: boolean;
   /** Kafka's importance; shown by DescribeConfigs documentation. */
   importance?: 'high' | 'medium' | 'low';
-  /** For topic configs: the broker config that supplies the default (Kafka's synonym). */
-  brokerSynonym?: string;
-  /** Converts the broker synonym's value into this config's unit (e.g. hours -> ms). */
-  fromSynonym?: (v: ConfigValue) => ConfigValue;
+  /**
+   * For topic configs: the broker configs that supply the default (Kafka's
+   * synonyms), most specific first; the first one set wins, its value
+   * multiplied by `scale` (e.g. log.retention.hours -> ms).
+   */
+  brokerSynonyms?: readonly { name: string; scale: number }[];
   /** Does not appear in DescribeConfigs values (passwords). */
   sensitive?: boolean;
+  /** Extra validation of a parsed value: returns what is allowed when the value is not. */
+  check?: (v: ConfigValue) => string | undefined;
 }
+
+/** Kafka's Long.MAX_VALUE; longs at or above 2^53-1 are stored as Number.MAX_SAFE_INTEGER and shown as this. */
+export const LONG_MAX = '9223372036854775807';
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export class ConfigError extends SamsaError {
   readonly key: string;
@@ -68,22 +77,27 @@ export function parseValue(def: ConfigDef, raw: unknown): ConfigValue {
     case 'short': {
       const s = typeof raw === 'number' ? String(raw) : String(raw).trim();
       if (!/^-?\d+$/.test(s)) bad(`an integer${rangeText(def)}`);
-      const n = Number(s);
-      if (!Number.isSafeInteger(n)) bad(`an integer${rangeText(def)}`);
+      let n = Number(s);
+      if (!Number.isSafeInteger(n)) {
+        // Kafka longs reach 2^63-1 (clients send Long.MAX_VALUE for "never"); keep them as the largest safe integer.
+        const big = BigInt(s);
+        if (def.type !== 'long' || big < INT64_MIN || big > INT64_MAX) bad(`an integer${rangeText(def)}`);
+        n = big > 0n ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+      }
       const lo =
         def.min ??
         (def.type === 'int' ? -2147483648 : def.type === 'short' ? -32768 : Number.MIN_SAFE_INTEGER);
       const hi =
         def.max ?? (def.type === 'int' ? 2147483647 : def.type === 'short' ? 32767 : Number.MAX_SAFE_INTEGER);
       if (n < lo || n > hi) bad(`an integer${rangeText({ ...def, min: lo, max: hi })}`);
-      return n;
+      return checked(def, n, bad);
     }
     case 'double': {
       const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
       if (!Number.isFinite(n)) bad(`a number${rangeText(def)}`);
       if ((def.min !== undefined && n < def.min) || (def.max !== undefined && n > def.max))
         bad(`a number${rangeText(def)}`);
-      return n;
+      return checked(def, n, bad);
     }
     case 'boolean': {
       if (typeof raw === 'boolean') return raw;
@@ -102,14 +116,20 @@ export function parseValue(def: ConfigDef, raw: unknown): ConfigValue {
       if (def.oneOf)
         for (const i of items)
           if (!def.oneOf.includes(i)) bad(`a comma-separated list of ${def.oneOf.join(', ')}`);
-      return items;
+      return checked(def, items, bad);
     }
     default: {
       const s = String(raw);
       if (def.oneOf && !def.oneOf.includes(s)) bad(`one of ${def.oneOf.join(', ')}`);
-      return s;
+      return checked(def, s, bad);
     }
   }
+}
+
+function checked(def: ConfigDef, v: ConfigValue, bad: (allowed: string) => never): ConfigValue {
+  const allowed = def.check?.(v);
+  if (allowed !== undefined) bad(allowed);
+  return v;
 }
 
 function rangeText(def: { min?: number; max?: number }): string {
@@ -123,6 +143,7 @@ function rangeText(def: { min?: number; max?: number }): string {
 export function formatValue(v: ConfigValue): string | null {
   if (v === null) return null;
   if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'number' && v >= Number.MAX_SAFE_INTEGER) return LONG_MAX;
   return String(v);
 }
 
