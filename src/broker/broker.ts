@@ -7,6 +7,7 @@ import { type LoadOptions, loadBrokerConfig } from '../common/config/load.ts';
 import { type Logger, silentLogger } from '../common/logger.ts';
 import type { BrokerInfo, MetadataStore } from '../metadata/model.ts';
 import type { LogEngine } from '../storage/engine.ts';
+import { createGroupCoordinator, type GroupCoordinator } from './group/coordinator.ts';
 import { registerAllHandlers } from './handlers/all.ts';
 import { HandlerRegistry } from './handlers/registry.ts';
 import { Appender } from './replica/append.ts';
@@ -34,6 +35,7 @@ export class Broker implements BrokerServices {
   readonly registry = new HandlerRegistry();
   topics!: TopicManager;
   replicas!: ReplicaManager;
+  groups!: GroupCoordinator;
   appender!: Appender;
   producerIds!: ProducerIdManager;
   engine!: LogEngine;
@@ -86,6 +88,13 @@ export class Broker implements BrokerServices {
       this.log.child({ sub: 'replicas' }),
     );
     await this.replicas.startup();
+    this.groups = createGroupCoordinator({
+      topics: this.topics,
+      replicas: this.replicas,
+      config: this.config,
+      log: this.log.child({ sub: 'groups' }),
+    });
+    await this.groups.startup();
     this.producerIds = new ProducerIdManager(producerIdStoreFor(this.engine, this.config));
     this.appender = new Appender({
       replicas: this.replicas,
@@ -148,6 +157,7 @@ export class Broker implements BrokerServices {
     if (this.stopped) return;
     this.stopped = true;
     this.replicas?.beginShutdown();
+    if (this.groups) await this.groups.shutdown(); // answers parked joins, so connections go idle
     if (this.listeners) await this.listeners.stop();
     this.appender?.close();
     if (this.replicas) await this.replicas.shutdown();

@@ -5,6 +5,7 @@
 import type { BrokerConfig } from '../common/config/broker-config.ts';
 import type { Logger } from '../common/logger.ts';
 import type { BrokerInfo } from '../metadata/model.ts';
+import type { GroupCoordinator } from './group/coordinator.ts';
 import type { HandlerRegistry } from './handlers/registry.ts';
 import type { Appender } from './replica/append.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
@@ -19,6 +20,8 @@ export interface BrokerServices {
   readonly registry: HandlerRegistry;
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
+  /** Consumer groups and committed offsets. */
+  readonly groups: GroupCoordinator;
   /** The produce path (validation, idempotence, append, acks). */
   readonly appender: Appender;
   /** Producer ids for InitProducerId. */
