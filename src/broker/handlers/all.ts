@@ -5,10 +5,21 @@ import { metadataHandler } from './03-metadata.ts';
 import { apiVersionsHandler } from './18-api-versions.ts';
 import { initProducerIdHandler } from './22-init-producer-id.ts';
 import { createTopicsHandler } from './19-create-topics.ts';
+import { offsetCommitHandler } from './08-offset-commit.ts';
+import { offsetFetchHandler } from './09-offset-fetch.ts';
+import { findCoordinatorHandler } from './10-find-coordinator.ts';
+import { joinGroupHandler } from './11-join-group.ts';
+import { heartbeatHandler } from './12-heartbeat.ts';
+import { leaveGroupHandler } from './13-leave-group.ts';
+import { syncGroupHandler } from './14-sync-group.ts';
+import { describeGroupsHandler } from './15-describe-groups.ts';
+import { listGroupsHandler } from './16-list-groups.ts';
+import { deleteGroupsHandler } from './42-delete-groups.ts';
+import { offsetDeleteHandler } from './47-offset-delete.ts';
 import type { HandlerRegistry } from './registry.ts';
 import type { Handler } from './types.ts';
 
-export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler];
+export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler];
 
 export function registerAllHandlers(registry: HandlerRegistry): void {
   for (const h of ALL_HANDLERS) registry.register(h);
