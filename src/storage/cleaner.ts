@@ -29,11 +29,13 @@ import type { Segment } from './segment.ts';
  * 4. The work yields to the event loop every few MiB; appends continue. A
  *    truncation or deletion meanwhile aborts the round (generation check).
  *
- * Opaque batches are retained whole and are not put in the key map:
+ * Compressed batches are decompressed (src/protocol/records/compression.ts,
+ * capped at 64 MiB per batch) and the survivors recompressed with the same
+ * codec. Opaque batches are retained whole and are not put in the key map:
  * control batches, transactional batches (aborted-transaction removal needs
- * the transaction index: TODO), and compressed batches when no codec is
- * installed (TODO: wire src/protocol/records/compression.ts via
- * setRecordCodec). Tombstones are kept in a round that saw an opaque batch.
+ * the transaction index: TODO), and batches whose records cannot be read.
+ * Tombstones are kept in a round that saw an opaque batch (an unread older
+ * value could otherwise resurface).
  */
 const YIELD_BYTES = 4 * 1024 * 1024;
 
@@ -102,8 +104,12 @@ export async function compactLog(log: Log, now: number): Promise<CompactionStats
         sawOpaque = true;
         continue;
       }
-      for (const r of iterateRecords(recs, b.info.recordCount)) {
-        if (r.key !== null) map.set(keyId(r.key), b.info.baseOffset + r.offsetDelta);
+      try {
+        for (const r of iterateRecords(recs, b.info.recordCount)) {
+          if (r.key !== null) map.set(keyId(r.key), b.info.baseOffset + r.offsetDelta);
+        }
+      } catch {
+        sawOpaque = true; // unparsable records: the batch is kept whole
       }
       if (map.size >= log.cleanerMaxKeys) {
         endOffset = b.info.lastOffset + 1;
@@ -191,18 +197,22 @@ function filterBatch(
   const kept: Buffer[] = [];
   let keptCount = 0;
   let removed = 0;
-  for (const r of iterateRecords(recs, info.recordCount)) {
-    const offset = info.baseOffset + r.offsetDelta;
-    let keep = r.key !== null;
-    if (keep) {
-      const latest = map.get(keyId(r.key!));
-      if (latest !== undefined && latest > offset) keep = false;
-      else if (r.nullValue && removeTombstones) keep = false;
+  try {
+    for (const r of iterateRecords(recs, info.recordCount)) {
+      const offset = info.baseOffset + r.offsetDelta;
+      let keep = r.key !== null;
+      if (keep) {
+        const latest = map.get(keyId(r.key!));
+        if (latest !== undefined && latest > offset) keep = false;
+        else if (r.nullValue && removeTombstones) keep = false;
+      }
+      if (keep) {
+        kept.push(recs.subarray(r.start, r.end));
+        keptCount++;
+      } else removed++;
     }
-    if (keep) {
-      kept.push(recs.subarray(r.start, r.end));
-      keptCount++;
-    } else removed++;
+  } catch {
+    return buf; // unparsable records: keep the batch as it is
   }
   stats.recordsRemoved += removed;
   if (removed === 0) return buf;

@@ -3,6 +3,8 @@ import {
   BATCH_HEADER_SIZE,
   OFFSET_BASE_TIMESTAMP,
 } from '../protocol/records/batch-header.ts';
+import type { CompressionType } from '../protocol/records/compression.ts';
+import { compress, decompress } from '../protocol/records/compression.ts';
 import { isLogAppendTime, readInt64 } from './batch.ts';
 
 /**
@@ -31,9 +33,18 @@ export interface RecordCodec {
   compress(codec: number, data: Buffer): Buffer;
 }
 
-let codec: RecordCodec | null = null;
+/** Bound on one decompressed batch (compaction, timestamp lookups). */
+export const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
-/** Installs the compression codec (the broker wires src/protocol/records/compression.ts here). */
+/** The protocol layer's codecs (src/protocol/records/compression.ts). */
+export const defaultRecordCodec: RecordCodec = {
+  decompress: (type, data) => decompress(type, data, MAX_DECOMPRESSED_BYTES),
+  compress: (type, data) => compress(type as CompressionType, data),
+};
+
+let codec: RecordCodec | null = defaultRecordCodec;
+
+/** Replaces the compression codec (null: treat compressed batches as opaque). */
 export function setRecordCodec(c: RecordCodec | null): void {
   codec = c;
 }
@@ -62,7 +73,7 @@ function readVarNum(buf: Buffer, state: { pos: number }, end: number, maxBytes: 
 
 /**
  * Returns the records section of a batch (decompressed if needed), or null
- * when the batch is compressed and no codec is installed.
+ * when the batch is compressed and no codec is installed or it fails to inflate.
  */
 export function recordsSection(batch: Buffer): Buffer | null {
   const attrs = batch.readInt16BE(21);
@@ -70,7 +81,11 @@ export function recordsSection(batch: Buffer): Buffer | null {
   const raw = batch.subarray(BATCH_HEADER_SIZE);
   if (compression === 0) return raw;
   if (!codec) return null;
-  return codec.decompress(compression, raw);
+  try {
+    return codec.decompress(compression, raw);
+  } catch {
+    return null;
+  }
 }
 
 /** Iterates the records of `records` (an uncompressed records section), `count` of them. */
@@ -151,9 +166,5 @@ export function offsetOfMaxTimestamp(batch: Buffer): number {
 }
 
 function safeRecords(batch: Buffer): Buffer | null {
-  try {
-    return recordsSection(batch);
-  } catch {
-    return null;
-  }
+  return recordsSection(batch);
 }
