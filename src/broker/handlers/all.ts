@@ -16,10 +16,11 @@ import { describeGroupsHandler } from './15-describe-groups.ts';
 import { listGroupsHandler } from './16-list-groups.ts';
 import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
+import { deleteTopicsHandler } from './20-delete-topics.ts';
 import type { HandlerRegistry } from './registry.ts';
 import type { Handler } from './types.ts';
 
-export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler];
+export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler, deleteTopicsHandler];
 
 export function registerAllHandlers(registry: HandlerRegistry): void {
   for (const h of ALL_HANDLERS) registry.register(h);
