@@ -1,6 +1,9 @@
 /** Registers every handler. One file per API key; add new ones here. */
 import { produceHandler } from './00-produce.ts';
 import { fetchHandler } from './01-fetch.ts';
+import { listOffsetsHandler } from './02-list-offsets.ts';
+import { deleteRecordsHandler } from './21-delete-records.ts';
+import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.ts';
 import { metadataHandler } from './03-metadata.ts';
 import { apiVersionsHandler } from './18-api-versions.ts';
 import { initProducerIdHandler } from './22-init-producer-id.ts';
@@ -20,7 +23,7 @@ import { deleteTopicsHandler } from './20-delete-topics.ts';
 import type { HandlerRegistry } from './registry.ts';
 import type { Handler } from './types.ts';
 
-export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler, deleteTopicsHandler];
+export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler, deleteTopicsHandler, listOffsetsHandler, deleteRecordsHandler, offsetForLeaderEpochHandler];
 
 export function registerAllHandlers(registry: HandlerRegistry): void {
   for (const h of ALL_HANDLERS) registry.register(h);
