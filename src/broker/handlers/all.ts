@@ -26,10 +26,11 @@ import { alterConfigsHandler } from './33-alter-configs.ts';
 import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.ts';
+import { describeLogDirsHandler } from './35-describe-log-dirs.ts';
 import type { HandlerRegistry } from './registry.ts';
 import type { Handler } from './types.ts';
 
-export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler, deleteTopicsHandler, listOffsetsHandler, deleteRecordsHandler, offsetForLeaderEpochHandler, createPartitionsHandler, describeConfigsHandler, alterConfigsHandler, incrementalAlterConfigsHandler, describeClusterHandler, describeTopicPartitionsHandler];
+export const ALL_HANDLERS: Handler[] = [metadataHandler, apiVersionsHandler, fetchHandler, produceHandler, initProducerIdHandler, createTopicsHandler, offsetCommitHandler, offsetFetchHandler, findCoordinatorHandler, joinGroupHandler, heartbeatHandler, leaveGroupHandler, syncGroupHandler, describeGroupsHandler, listGroupsHandler, deleteGroupsHandler, offsetDeleteHandler, deleteTopicsHandler, listOffsetsHandler, deleteRecordsHandler, offsetForLeaderEpochHandler, createPartitionsHandler, describeConfigsHandler, alterConfigsHandler, incrementalAlterConfigsHandler, describeClusterHandler, describeTopicPartitionsHandler, describeLogDirsHandler];
 
 export function registerAllHandlers(registry: HandlerRegistry): void {
   for (const h of ALL_HANDLERS) registry.register(h);
