@@ -7,44 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import { ErrorCode } from '../../src/protocol/error-codes.ts';
-import {
-  encodeRecordBatch,
-  type RecordInput,
-  updateBatchCrc,
-} from '../../src/protocol/records/record-batch.ts';
+import { updateBatchCrc } from '../../src/protocol/records/record-batch.ts';
 import { startBroker, type TestBroker } from '../../src/testing/index.ts';
+import { batch, PRODUCE, patch, produce, produceBody } from '../helpers/produce.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-
-const PRODUCE = 0;
-
-export function batch(
-  records: RecordInput[] = [{ key: Buffer.from('k'), value: Buffer.from('v') }],
-  opts: Partial<Parameters<typeof encodeRecordBatch>[0]> = {},
-): Buffer {
-  return encodeRecordBatch({ baseTimestamp: BigInt(Date.now()), records, ...opts });
-}
-
-/** Rewrites header bytes with `fn`, then fixes the CRC (unless told not to). */
-export function patch(buf: Buffer, fn: (b: Buffer) => void, fixCrc = true): Buffer {
-  const b = Buffer.from(buf);
-  fn(b);
-  if (fixCrc) updateBatchCrc(b);
-  return b;
-}
-
-export function produceBody(topic: string, records: Buffer | null, acks = 1, partition = 0) {
-  return {
-    transactionalId: null,
-    acks,
-    timeoutMs: 5000,
-    topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],
-  };
-}
-
-export async function produce(c: RawClient, topic: string, records: Buffer | null, version = 9, acks = 1) {
-  const res = await c.request(PRODUCE, version, produceBody(topic, records, acks));
-  return res.responses[0].partitionResponses[0];
-}
 
 /** A legacy magic-1 message set (one message), as pre-0.11 clients wrote. */
 function legacyV1Message(): Buffer {

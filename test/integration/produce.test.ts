@@ -6,65 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import kafkajs from 'kafkajs';
-import { decodeRecordBatch, recordTimestamp } from '../../src/protocol/records/record-batch.ts';
 import { startBroker, type TestBroker } from '../../src/testing/index.ts';
+import { kafkaFor, readPartition } from '../helpers/produce.ts';
 
-const { Kafka, CompressionTypes, logLevel } = kafkajs;
-
-export interface LoggedRecord {
-  offset: number;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string | null>;
-  timestamp: number;
-  producerId: number;
-  baseSequence: number;
-  attributes: number;
-}
-
-/** Every record in a partition log, read straight from storage. */
-export async function readPartition(
-  b: TestBroker,
-  topic: string,
-  partition: number,
-): Promise<LoggedRecord[]> {
-  const p = b.broker.replicas.get(topic, partition);
-  if (!p) throw new Error(`no partition ${topic}-${partition}`);
-  const out: LoggedRecord[] = [];
-  let offset = p.log.logStartOffset;
-  for (let i = 0; i < 10_000 && offset < p.log.logEndOffset; i++) {
-    const r = await p.log.read(offset, 1 << 20);
-    if (r.batches.length === 0) break;
-    for (const buf of r.batches) {
-      const d = decodeRecordBatch(buf);
-      for (const rec of d.records) {
-        const headers: Record<string, string | null> = {};
-        for (const h of rec.headers) headers[h.key] = h.value?.toString() ?? null;
-        out.push({
-          offset: Number(d.header.baseOffset) + rec.offsetDelta,
-          key: rec.key?.toString() ?? null,
-          value: rec.value?.toString() ?? null,
-          headers,
-          timestamp: Number(recordTimestamp(d.header, rec)),
-          producerId: Number(d.header.producerId),
-          baseSequence: d.header.baseSequence,
-          attributes: d.header.attributes,
-        });
-      }
-    }
-    offset = r.nextOffset;
-  }
-  return out;
-}
-
-export function kafkaFor(b: TestBroker, clientId = 'produce-test') {
-  return new Kafka({
-    clientId,
-    brokers: [b.bootstrapServers],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 5, initialRetryTime: 50, maxRetryTime: 500 },
-  });
-}
+const { CompressionTypes } = kafkajs;
 
 describe('produce with kafkajs', () => {
   let b: TestBroker;
