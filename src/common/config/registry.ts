@@ -89,7 +89,8 @@ export function parseValue(def: ConfigDef, raw: unknown): ConfigValue {
         (def.type === 'int' ? -2147483648 : def.type === 'short' ? -32768 : Number.MIN_SAFE_INTEGER);
       const hi =
         def.max ?? (def.type === 'int' ? 2147483647 : def.type === 'short' ? 32767 : Number.MAX_SAFE_INTEGER);
-      if (n < lo || n > hi) bad(`an integer${rangeText({ ...def, min: lo, max: hi })}`);
+      if (n < lo) bad(`an integer${rangeText({ min: lo, max: def.max })}`);
+      if (n > hi) bad(`an integer${rangeText({ min: lo, max: hi })}`);
       return checked(def, n, bad);
     }
     case 'double': {
