@@ -9,4 +9,10 @@ if (major < 24) {
   );
   process.exit(1);
 }
+// Cache compiled (and type-stripped) modules between runs: start-up drops from
+// over a second to well under 100 ms once the cache is warm.
+const { enableCompileCache, flushCompileCache } = await import('node:module');
+enableCompileCache?.();
 await import('../src/cli/main.ts');
+// The cache is otherwise written at exit, which a killed broker never reaches.
+flushCompileCache?.();
