@@ -1,12 +1,16 @@
 import type { BrokerConfig } from '../common/config/broker-config.ts';
-import { SamsaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { LogEngine } from '../storage/engine.ts';
+import { FileLogEngine } from '../storage/file/engine.ts';
 
-/** The file engine for the configured log.dirs. */
-export async function createFileEngine(_config: BrokerConfig, _log: Logger): Promise<LogEngine> {
-  throw new SamsaError(
-    'SAMSA_ERR_STORAGE',
-    'the file storage engine is not available yet; use storage: memory',
-  );
+/** The file engine over the configured log.dirs, with the broker's cleaner and retention settings. */
+export async function createFileEngine(config: BrokerConfig, log: Logger): Promise<LogEngine> {
+  const engine = await FileLogEngine.open({
+    dirs: config.logDirs(),
+    retentionCheckIntervalMs: config.int('log.retention.check.interval.ms'),
+    cleanerMaxKeys: Math.max(10_000, Math.floor(config.int('log.cleaner.dedupe.buffer.size') / 24)),
+    warn: (msg) => log.warn(msg),
+  });
+  engine.onDirOffline((dir, error) => log.error({ dir, err: error }, 'log directory went offline'));
+  return engine;
 }
