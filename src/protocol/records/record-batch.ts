@@ -238,7 +238,7 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     p = putUVarint(body, p, zigzag(headers.length));
     for (let h = 0; h < headers.length; h++) {
       p = putBytes(body, p, keys[h]!);
-      p = putBytes(body, p, headers[h]!.value);
+      p = putBytes(body, p, headers[h]!.value ?? null);
     }
   }
   let out = body;
