@@ -219,7 +219,7 @@ function makeBatches(count: number): Buffer[] {
 async function startBaseline(batches: Buffer[], partitions: number): Promise<Server> {
   let next = 0;
   const server = createServer({ noDelay: true }, (sock) => {
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     sock.on('data', (c: Buffer) => {
       buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
       while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
