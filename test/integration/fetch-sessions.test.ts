@@ -149,3 +149,24 @@ test('sessionless fetches (epoch -1, as kafkajs and librdkafka send) never creat
   assert.equal(res.sessionId, 0);
   assert.equal(b.broker.replicas.fetches.sessions.size, before);
 });
+
+test('max.incremental.fetch.session.cache.slots bounds the session cache', async () => {
+  const b2 = await startBroker({ config: { 'max.incremental.fetch.session.cache.slots': 1 } });
+  const c2 = await RawClient.connect(b2.bootstrapServers);
+  try {
+    await createTopic(b2, 'slots');
+    const full = () =>
+      fetch(c2, 12, {
+        sessionEpoch: 0,
+        topics: [{ topic: 'slots', partitions: [{ partition: 0, offset: 0 }] }],
+      });
+    const first = await full();
+    assert.ok(first.sessionId! > 0);
+    const second = await full();
+    assert.equal(second.sessionId, 0, 'cache full: answered without a session');
+    assert.equal(b2.broker.replicas.fetches.sessions.size, 1);
+  } finally {
+    c2.close();
+    await b2.stop();
+  }
+});

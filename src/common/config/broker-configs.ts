@@ -79,6 +79,9 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     min: -1,
   }),
   d('fetch.max.bytes', 'int', 57671680, 'Largest fetch response the broker returns.', { min: 1024 }),
+  d('max.incremental.fetch.session.cache.slots', 'int', 1000, 'Most incremental fetch sessions kept.', {
+    min: 0,
+  }),
   d(
     'max.request.partition.size.limit',
     'int',
