@@ -124,6 +124,7 @@ export class ClassicGroup {
     this.members.set(member.memberId, member);
     if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
     this.leaderId ??= member.memberId;
+    this.pendingMembers.get(member.memberId)?.cancel();
     this.pendingMembers.delete(member.memberId);
   }
 

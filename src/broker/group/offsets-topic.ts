@@ -24,7 +24,7 @@ export interface CoordinatorStore {
   readonly ready: boolean;
   /** Partition of `__consumer_offsets` for a group. */
   partitionFor(groupId: string): number;
-  /** Appends records for one group; resolves once they are in the log. Throws KafkaProtocolError. */
+  /** Appends records for one group; resolves once they are in the log. Throws KafkaProtocolError with the append's own error code. */
   append(groupId: string, records: CoordinatorRecord[], now: number): Promise<void>;
   /** Every record in the topic, partition by partition, in log order. */
   load(): AsyncIterable<CoordinatorRecord>;
@@ -37,7 +37,7 @@ export type OffsetsTopicDeps = {
   log: Logger;
 };
 
-/** Kafka's mapping of append errors to what a group client can act on. */
+/** Kafka's mapping of append errors to what a group client can act on (JoinGroup, SyncGroup, ...). */
 export function appendErrorToCoordinatorError(code: number): number {
   switch (code) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
@@ -54,6 +54,18 @@ export function appendErrorToCoordinatorError(code: number): number {
       return ErrorCode.UNKNOWN_SERVER_ERROR;
     default:
       return code;
+  }
+}
+
+/** The same for OffsetCommit, where a too-large append is INVALID_COMMIT_OFFSET_SIZE. */
+export function appendErrorToCommitError(code: number): number {
+  switch (code) {
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return appendErrorToCoordinatorError(code);
   }
 }
 
@@ -136,7 +148,7 @@ export class OffsetsTopicStore implements CoordinatorStore {
     } catch (e) {
       const code = e instanceof StorageError ? e.kafkaErrorCode : ErrorCode.KAFKA_STORAGE_ERROR;
       this.deps.log.warn({ err: e, group: groupId }, 'appending to the offsets topic failed');
-      throw new KafkaProtocolError(appendErrorToCoordinatorError(code), (e as Error).message);
+      throw new KafkaProtocolError(code, (e as Error).message);
     }
     partition.notifyAppended();
   }

@@ -63,6 +63,11 @@ export class ManualScheduler implements Scheduler {
     return this.timers.filter((t) => !t.cancelled).length;
   }
 
+  /** Timers due now (not yet fired). */
+  get due(): number {
+    return this.timers.filter((t) => !t.cancelled && t.at <= this.time).length;
+  }
+
   /** Moves the clock forward by `ms`, firing due timers in time order (timers they schedule included). */
   advance(ms: number): void {
     const target = this.time + ms;
