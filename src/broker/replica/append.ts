@@ -73,6 +73,15 @@ export interface AppenderDeps {
   now: () => number;
 }
 
+interface CachedConfig {
+  topic: TopicInfo;
+  configs: Record<string, string>;
+  metadataVersion: number;
+  brokerConfigVersion: number;
+  cfg: LogValidationConfig;
+  minInsyncReplicas: number;
+}
+
 class PartitionAppendState {
   private tail: Promise<unknown> = Promise.resolve();
   producers: ProducerStateManager | null = null;
@@ -118,9 +127,16 @@ export class Appender {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweepEveryMs = 0;
   private closed = false;
+  /** Parsed topic configs, valid while the topic's configs, the metadata version and broker configs are unchanged. */
+  private readonly configCache = new Map<string, CachedConfig>();
+  private brokerConfigVersion = 0;
+  private readonly unsubscribe: () => void;
 
   constructor(deps: AppenderDeps) {
     this.deps = deps;
+    this.unsubscribe = deps.config.onChange(() => {
+      this.brokerConfigVersion++;
+    });
     this.scheduleSweep();
   }
 
@@ -146,8 +162,9 @@ export class Appender {
         `Leader not local for partition ${req.topic}-${req.partition} on broker ${nodeId}`,
       );
     }
+    const { cfg, minInsyncReplicas } = this.topicConfig(topic);
     if (req.acks === -1) {
-      const minIsr = Math.min(num(topics.effective(topic, 'min.insync.replicas'), 1), info.replicas.length);
+      const minIsr = Math.min(minInsyncReplicas, info.replicas.length);
       if (info.isr.length < minIsr) {
         return failure(
           ErrorCode.NOT_ENOUGH_REPLICAS,
@@ -155,9 +172,13 @@ export class Appender {
         );
       }
     }
-    const cfg = this.validationConfig(topic, req.partition);
     const state = this.stateFor(partition);
-    const local = await state.run(() => this.appendLocked(partition, info, state, first.batch, cfg));
+    const local = await state.run(() =>
+      this.appendLocked(partition, info, state, first.batch, {
+        ...cfg,
+        partitionName: `${topic.name}-${req.partition}`,
+      }),
+    );
     if (req.acks !== -1 || local.result.errorCode !== ErrorCode.NONE) return local.result;
     const waited = await awaitHighWatermark(partition, local.requiredOffset, req.timeoutMs);
     if (waited !== ErrorCode.NONE) return failure(waited);
@@ -184,6 +205,7 @@ export class Appender {
 
   close(): void {
     this.closed = true;
+    this.unsubscribe();
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
   }
@@ -215,12 +237,23 @@ export class Appender {
     return s;
   }
 
-  private validationConfig(topic: TopicInfo, partition: number): LogValidationConfig {
+  private topicConfig(topic: TopicInfo): CachedConfig {
+    const version = this.deps.topics.metadataVersion;
+    const c = this.configCache.get(topic.name);
+    if (
+      c !== undefined &&
+      c.topic === topic &&
+      c.configs === topic.configs &&
+      c.metadataVersion === version &&
+      c.brokerConfigVersion === this.brokerConfigVersion
+    ) {
+      return c;
+    }
     const { topics, config } = this.deps;
     const eff = (k: string) => topics.effective(topic, k);
     const policy = (eff('cleanup.policy') ?? '').split(',').map((s) => s.trim());
-    return {
-      partitionName: `${topic.name}-${partition}`,
+    const cfg: LogValidationConfig = {
+      partitionName: topic.name,
       maxMessageBytes: num(eff('max.message.bytes'), 1048588),
       segmentBytes: num(eff('segment.bytes'), 1073741824),
       compacted: policy.includes('compact'),
@@ -230,6 +263,17 @@ export class Appender {
       targetCompression: targetCompressionOf(eff('compression.type')),
       maxDecompressedBytes: config.int('samsa.decompression.max.bytes'),
     };
+    if (this.configCache.size > 10_000) this.configCache.clear();
+    const fresh: CachedConfig = {
+      topic,
+      configs: topic.configs,
+      metadataVersion: version,
+      brokerConfigVersion: this.brokerConfigVersion,
+      cfg,
+      minInsyncReplicas: num(eff('min.insync.replicas'), 1),
+    };
+    this.configCache.set(topic.name, fresh);
+    return fresh;
   }
 
   private async loadProducers(
