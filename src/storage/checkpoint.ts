@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { FileIO } from './io.ts';
 
@@ -54,7 +55,7 @@ export function readCheckpoint(io: FileIO, path: string, version: number, fields
 
 /** Writes `content` to `path` atomically and durably. */
 export async function writeFileAtomic(io: FileIO, path: string, content: string): Promise<void> {
-  const tmp = `${path}.tmp`;
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = io.open(tmp, 'w');
   try {
     io.write(fd, Buffer.from(content, 'utf8'), 0);

@@ -60,7 +60,8 @@ export class Log implements PartitionLog {
   private flushInFlight: Promise<void> | null = null;
   /** Bumped on truncation/deletion so in-flight flushes and cleanings know their view is stale. */
   generation = 0;
-  private dirDirty = false;
+  /** Directory entries changed since the last directory fsync (true at first: new files). */
+  private dirDirty = true;
   closed = false;
   cleaning = false;
 
@@ -310,7 +311,7 @@ export class Log implements PartitionLog {
     try {
       await Promise.all(segs.map((s) => s.flush(full || s !== this.active)));
       if (dirDirty) await this.backend.syncDir();
-      await this.backend.epochsDurable();
+      await this.backend.epochsDurable(this.epochs.all);
     } catch (e) {
       this.dirDirty ||= dirDirty;
       throw this.backend.ioFailed(`flush of ${this.topic}-${this.partition}`, e);

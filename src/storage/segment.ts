@@ -74,8 +74,8 @@ export interface SegmentBackend {
   /** Makes segment creation/deletion durable. */
   syncDir(): Promise<void>;
   persistEpochs(entries: readonly EpochEntry[]): void;
-  /** Waits for pending epoch checkpoint writes. */
-  epochsDurable(): Promise<void>;
+  /** Waits for pending epoch checkpoint writes (writing `entries` if never written). */
+  epochsDurable(entries: readonly EpochEntry[]): Promise<void>;
   /** The log start offset moved (write the checkpoint soon). */
   logStartChanged(): void;
   /** Records an I/O failure: marks the dir offline and returns the error to throw. */

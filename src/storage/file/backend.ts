@@ -28,6 +28,8 @@ export class FileBackend implements SegmentBackend {
   private readonly dir: DirHandle;
   private readonly epochWriter: CheckpointWriter;
   private epochFailure: unknown = null;
+  /** The epoch checkpoint file exists (written this session or found on disk). */
+  epochFileWritten = false;
 
   constructor(io: FileIO, fds: FdCache, dir: DirHandle, partitionDir: string, config: () => LogConfig) {
     this.io = io;
@@ -84,11 +86,23 @@ export class FileBackend implements SegmentBackend {
     this.dir.scheduleDelete(paths, delayMs);
   }
 
+  /** The partition directory itself was created and its parent not yet fsynced. */
+  parentDirty = false;
+
   async syncDir(): Promise<void> {
-    await this.io.fsyncDir(this.partitionDir);
+    const parent = this.parentDirty;
+    this.parentDirty = false;
+    try {
+      await this.io.fsyncDir(this.partitionDir);
+      if (parent) await this.io.fsyncDir(this.dir.path);
+    } catch (e) {
+      this.parentDirty ||= parent;
+      throw e;
+    }
   }
 
   persistEpochs(entries: readonly EpochEntry[]): void {
+    this.epochFileWritten = true;
     const text = formatCheckpoint(
       0,
       entries.map((e) => [String(e.epoch), String(e.startOffset)]),
@@ -99,7 +113,13 @@ export class FileBackend implements SegmentBackend {
     });
   }
 
-  async epochsDurable(): Promise<void> {
+  /** Waits for checkpoint writes in flight. */
+  async idle(): Promise<void> {
+    await this.epochWriter.idle();
+  }
+
+  async epochsDurable(entries: readonly EpochEntry[]): Promise<void> {
+    if (!this.epochFileWritten) this.persistEpochs(entries);
     await this.epochWriter.idle();
     if (this.epochFailure) throw this.epochFailure;
   }

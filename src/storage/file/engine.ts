@@ -77,6 +77,7 @@ export class FileLogEngine implements LogEngine {
   readonly fds: FdCache;
   private readonly dirStates: DirState[] = [];
   private readonly logs = new Map<string, OpenLog>();
+  private readonly backends = new Set<FileBackend>();
   private readonly opening = new Map<string, Promise<PartitionLog>>();
   private readonly offlineListeners: ((dir: string, error: Error) => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
@@ -258,7 +259,7 @@ export class FileLogEngine implements LogEngine {
       if (isNew) {
         this.io.mkdir(pdir);
         dir.partitions.add(key);
-        await this.io.fsyncDir(dir.path);
+        backend.parentDirty = true; // made durable by the log's first flush
       }
       out = loadPartition({
         io: this.io,
@@ -275,6 +276,7 @@ export class FileLogEngine implements LogEngine {
     } catch (e) {
       throw this.dirFailed(dir, `loading ${key}`, e);
     }
+    this.backends.add(backend);
     log = new Log(topic, partition, cfg, backend, this.clock, out.state);
     log.cleanerMaxKeys = this.cleanerMaxKeys;
     this.lastOpenInfo.set(key, {
@@ -282,7 +284,8 @@ export class FileLogEngine implements LogEngine {
       scannedBytes: out.scannedBytes,
       ...(out.truncatedAt ? { truncatedAt: out.truncatedAt } : {}),
     });
-    if (isNew || out.recovered) backend.persistEpochs(log.epochEntries());
+    backend.epochFileWritten = out.epochFileFound;
+    if (out.recovered) backend.persistEpochs(log.epochEntries());
     this.logs.set(key, { log, dir, key });
     if (out.recovered) {
       // make the recovered state durable before trusting it as the recovery point
@@ -458,13 +461,18 @@ export class FileLogEngine implements LogEngine {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     const failedDirs = new Set<DirState>();
-    for (const o of this.logs.values()) {
-      try {
-        await o.log.close();
-      } catch {
-        failedDirs.add(o.dir);
+    // close logs with bounded parallelism so fsyncs overlap
+    const queue = [...this.logs.values()];
+    const worker = async () => {
+      for (let o = queue.pop(); o; o = queue.pop()) {
+        try {
+          await o.log.close();
+        } catch {
+          failedDirs.add(o.dir);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
     for (const [t, paths] of this.pendingDeletes) {
       clearTimeout(t);
       for (const p of paths) {
@@ -496,13 +504,22 @@ export class FileLogEngine implements LogEngine {
     this.fds.closeAll();
   }
 
-  /** Test hook: stops everything without flushing or writing a marker, as a crash would. */
-  crashForTest(): void {
+  /**
+   * Test hook: stops everything without flushing or writing a marker, as a
+   * crash would (page-cache contents survive, as with SIGKILL). Waits for
+   * checkpoint writes already in flight so they cannot land after a restart
+   * in the same process.
+   */
+  async crashForTest(): Promise<void> {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     for (const t of this.pendingDeletes.keys()) clearTimeout(t);
     for (const o of this.logs.values()) o.log.abandon();
     this.logs.clear();
     this.fds.closeAll();
+    await Promise.all([
+      ...[...this.backends].map((b) => b.idle()),
+      ...this.dirStates.flatMap((d) => Object.values(d.writers).map((w) => w.idle())),
+    ]);
   }
 }

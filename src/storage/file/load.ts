@@ -29,6 +29,8 @@ export interface LoadOutput {
   /** Bytes scanned by recovery. */
   scannedBytes: number;
   truncatedAt?: { segment: number; problem: string };
+  /** A valid leader-epoch checkpoint was found. */
+  epochFileFound: boolean;
 }
 
 /** Finishes or rolls back interrupted file operations (deletes, compaction swaps). */
@@ -132,9 +134,12 @@ export function loadPartition(inp: LoadInput): LoadOutput {
       },
       recovered: false,
       scannedBytes: 0,
+      epochFileFound: epochs !== null,
     };
   }
-  const needFull = epochs === null;
+  // no epoch checkpoint for a log holding data: rebuild the cache by scanning everything
+  const needFull =
+    epochs === null && sorted.some((b) => io.statSize(join(dir, `${segmentFileName(b)}.log`)) > 0);
   const clean = inp.clean && !needFull;
   let recoveryPoint = inp.recoveryPoint ?? 0;
   if (needFull) recoveryPoint = 0;
@@ -206,6 +211,7 @@ export function loadPartition(inp: LoadInput): LoadOutput {
     },
     recovered: !clean,
     scannedBytes,
+    epochFileFound: epochs !== null,
     ...(truncatedAt ? { truncatedAt } : {}),
   };
 }

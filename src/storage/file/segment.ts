@@ -99,6 +99,8 @@ export class FileSegment implements Segment {
   private idxWritten = 0;
   private tidxWritten = 0;
   private idxFileDirty = false;
+  /** Log bytes written (or truncated) since the last fsync. */
+  private dataDirty = false;
   private bytesSinceIndex = 0;
   private deleted = false;
 
@@ -320,6 +322,7 @@ export class FileSegment implements Segment {
       }
       throw e;
     }
+    this.dataDirty = true;
     for (const b of infos) this.indexBatch(b, start + b.position);
     this._size = start + buf.length;
     this._next = infos[infos.length - 1]!.lastOffset + 1;
@@ -470,6 +473,7 @@ export class FileSegment implements Segment {
     if (pos >= this._size) return 0;
     const removed = this._size - pos;
     this.env.io.ftruncate(this.fd(), pos);
+    this.dataDirty = true;
     this._size = pos;
     // recompute tail state from the index
     this.idx!.truncateToPosition(pos);
@@ -583,12 +587,18 @@ export class FileSegment implements Segment {
       this.idxFileDirty = false;
       for (const p of [this.indexPath, this.timeIndexPath]) indexFds.push(io.open(p, 'r'));
     }
-    const pinned = fds.pin(this.logPath);
+    const syncData = this.dataDirty;
+    this.dataDirty = false;
+    if (!syncData && indexFds.length === 0) return;
+    const pinned = syncData ? fds.pin(this.logPath) : null;
     try {
-      await Promise.all([...indexFds.map((fd) => io.fsync(fd)), io.fsync(pinned.fd)]);
+      await Promise.all([...indexFds.map((fd) => io.fsync(fd)), ...(pinned ? [io.fsync(pinned.fd)] : [])]);
+    } catch (e) {
+      this.dataDirty ||= syncData;
+      throw e;
     } finally {
       for (const fd of indexFds) io.close(fd);
-      fds.unpin(pinned);
+      if (pinned) fds.unpin(pinned);
     }
   }
 
