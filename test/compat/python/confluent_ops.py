@@ -50,17 +50,20 @@ def op_create_topics(arg):
         NewTopic(t["name"], num_partitions=t.get("partitions", 1), replication_factor=1, config=t.get("configs", {}))
         for t in arg["topics"]
     ]
-    res = wait_futures(admin(arg).create_topics(topics, operation_timeout=10, request_timeout=15))
+    a = admin(arg)  # keep the handle alive until the futures resolve
+    res = wait_futures(a.create_topics(topics, operation_timeout=10, request_timeout=15))
     return {"results": {k: {"ok": v["ok"], "error": v.get("error")} for k, v in res.items()}}
 
 
 def op_delete_topics(arg):
-    res = wait_futures(admin(arg).delete_topics(arg["topics"], operation_timeout=10, request_timeout=15))
+    a = admin(arg)
+    res = wait_futures(a.delete_topics(arg["topics"], operation_timeout=10, request_timeout=15))
     return {"results": {k: {"ok": v["ok"], "error": v.get("error")} for k, v in res.items()}}
 
 
 def op_list_topics(arg):
-    md = admin(arg).list_topics(topic=arg.get("topic"), timeout=10)
+    a = admin(arg)
+    md = a.list_topics(topic=arg.get("topic"), timeout=10)
     topics = {}
     for name, t in md.topics.items():
         topics[name] = {
@@ -174,7 +177,8 @@ def config_resource(arg, **kw):
 
 
 def op_describe_configs(arg):
-    res = admin(arg).describe_configs([config_resource(arg)], request_timeout=15)
+    a = admin(arg)
+    res = a.describe_configs([config_resource(arg)], request_timeout=15)
     out = {}
     for _, f in res.items():
         entries = f.result(timeout=20)
@@ -190,7 +194,8 @@ def op_describe_configs(arg):
 
 
 def op_alter_configs(arg):
-    res = admin(arg).alter_configs([config_resource(arg, set_config=arg["configs"])], request_timeout=15)
+    a = admin(arg)
+    res = a.alter_configs([config_resource(arg, set_config=arg["configs"])], request_timeout=15)
     for _, f in res.items():
         f.result(timeout=20)
     return {"ok": True}

@@ -7,7 +7,7 @@ import time
 from common import b2s, deadline, emit, main, s2b
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
-from kafka.errors import for_code
+from kafka.errors import KafkaError, for_code
 
 
 def common(arg):
@@ -32,16 +32,24 @@ def op_create_topics(arg):
     topics = [
         NewTopic(t["name"], t.get("partitions", 1), 1, topic_configs=t.get("configs", {})) for t in arg["topics"]
     ]
-    r = a.create_topics(topics, timeout_ms=15000)
+    try:
+        r = a.create_topics(topics, timeout_ms=15000)
+        results = {name: {"error": for_code(code).__name__ if code else None} for name, code, *_ in r.topic_errors}
+    except KafkaError as e:  # kafka-python raises on the first topic error
+        results = {t.name: {"error": type(e).__name__} for t in topics}
     a.close()
-    return {"results": {name: {"error": for_code(code).__name__ if code else None} for name, code, *_ in r.topic_errors}}
+    return {"results": results}
 
 
 def op_delete_topics(arg):
     a = admin(arg)
-    r = a.delete_topics(arg["topics"], timeout_ms=15000)
+    try:
+        r = a.delete_topics(arg["topics"], timeout_ms=15000)
+        results = {name: {"error": for_code(code).__name__ if code else None} for name, code, *_ in r.topic_error_codes}
+    except KafkaError as e:
+        results = {t: {"error": type(e).__name__} for t in arg["topics"]}
     a.close()
-    return {"results": {name: {"error": for_code(code).__name__ if code else None} for name, code, *_ in r.topic_error_codes}}
+    return {"results": results}
 
 
 def op_list_topics(arg):
