@@ -22,6 +22,8 @@ await consumer.connect();
 await consumer.subscribe({ topic, fromBeginning: true });
 await consumer.run({
   eachMessage: async ({ partition, message }) => {
-    process.stdout.write(`${JSON.stringify({ p: partition, o: Number(message.offset), v: message.value?.toString() })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ p: partition, o: Number(message.offset), v: message.value?.toString() })}\n`,
+    );
   },
 });

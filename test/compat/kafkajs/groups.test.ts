@@ -43,7 +43,10 @@ async function produce(kafka: Kafka, topic: string, partitions: number, perParti
     for (let p = 0; p < partitions; p++) {
       await producer.send({
         topic,
-        messages: Array.from({ length: perPartition }, (_, i) => ({ partition: p, value: `${tag}-${p}-${i}` })),
+        messages: Array.from({ length: perPartition }, (_, i) => ({
+          partition: p,
+          value: `${tag}-${p}-${i}`,
+        })),
       });
     }
   } finally {
@@ -51,7 +54,12 @@ async function produce(kafka: Kafka, topic: string, partitions: number, perParti
   }
 }
 
-async function startMember(kafka: Kafka, topic: string, groupId: string, extra: object = {}): Promise<Member> {
+async function startMember(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  extra: object = {},
+): Promise<Member> {
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: 10_000,
@@ -145,7 +153,9 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
     }
   });
 
-  test('a member leaving cleanly triggers a rebalance; every record is still read', { timeout: 60_000 }, async () => {
+  test('a member leaving cleanly triggers a rebalance; every record is still read', {
+    timeout: 60_000,
+  }, async () => {
     const topic = uniqueTopic('grp-leave');
     const groupId = uniqueTopic('g-leave');
     await createTopicDirect(b, topic, 6);
@@ -159,17 +169,23 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
       await leaving.consumer.disconnect();
       await produce(kafka, topic, 6, 5, 'after');
       await waitBalanced(kafka, groupId, members, 6);
-      await waitFor('second batch read by the remaining members', () => {
-        const seen = readBy([...members, leaving]);
-        return allOffsets(6, 0, 10).every((k) => seen.has(k));
-      }, 20_000);
+      await waitFor(
+        'second batch read by the remaining members',
+        () => {
+          const seen = readBy([...members, leaving]);
+          return allOffsets(6, 0, 10).every((k) => seen.has(k));
+        },
+        20_000,
+      );
       for (const m of members) assert.equal(m.assigned.length, 3);
     } finally {
       await Promise.all(members.map((m) => m.consumer.disconnect()));
     }
   });
 
-  test('a killed member (SIGKILL) is expired; its partitions move and every record is read', { timeout: 90_000 }, async () => {
+  test('a killed member (SIGKILL) is expired; its partitions move and every record is read', {
+    timeout: 90_000,
+  }, async () => {
     const topic = uniqueTopic('grp-kill');
     const groupId = uniqueTopic('g-kill');
     await createTopicDirect(b, topic, 6);
@@ -179,9 +195,13 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
     let childJoined = false;
     try {
       for (let i = 0; i < 2; i++) members.push(await startMember(kafka, topic, groupId));
-      child = spawn(process.execPath, [join(HERE, 'group-member.ts'), b.bootstrapServers, topic, groupId, '3000'], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      child = spawn(
+        process.execPath,
+        [join(HERE, 'group-member.ts'), b.bootstrapServers, topic, groupId, '3000'],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       let buf = '';
       child.stdout!.on('data', (d: Buffer) => {
         buf += d.toString();
@@ -192,38 +212,53 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
           else childRead.push(`${line.p}:${line.o}`);
         }
       });
-      await waitFor('3 members, the child with partitions', async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          const g = (await admin.describeGroups([groupId])).groups[0]!;
-          return g.state === 'Stable' && g.members.length === 3 && childJoined;
-        } finally {
-          await admin.disconnect();
-        }
-      }, 30_000, 200);
+      await waitFor(
+        '3 members, the child with partitions',
+        async () => {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            const g = (await admin.describeGroups([groupId])).groups[0]!;
+            return g.state === 'Stable' && g.members.length === 3 && childJoined;
+          } finally {
+            await admin.disconnect();
+          }
+        },
+        30_000,
+        200,
+      );
       await produce(kafka, topic, 6, 5, 'before');
-      await waitFor('first batch read', () => {
-        const seen = readBy(members);
-        for (const k of childRead) seen.set(k, 1);
-        return seen.size === 30;
-      }, 20_000);
+      await waitFor(
+        'first batch read',
+        () => {
+          const seen = readBy(members);
+          for (const k of childRead) seen.set(k, 1);
+          return seen.size === 30;
+        },
+        20_000,
+      );
       child.kill('SIGKILL');
       await produce(kafka, topic, 6, 5, 'after');
       // the session (3 s) expires, the two survivors take all six partitions and read what the child left
       await waitBalanced(kafka, groupId, members, 6);
-      await waitFor('every record read', () => {
-        const seen = readBy(members);
-        for (const k of childRead) seen.set(k, 1);
-        return allOffsets(6, 0, 10).every((k) => seen.has(k));
-      }, 30_000);
+      await waitFor(
+        'every record read',
+        () => {
+          const seen = readBy(members);
+          for (const k of childRead) seen.set(k, 1);
+          return allOffsets(6, 0, 10).every((k) => seen.has(k));
+        },
+        30_000,
+      );
     } finally {
       child?.kill('SIGKILL');
       await Promise.all(members.map((m) => m.consumer.disconnect()));
     }
   });
 
-  test('commit, then resume from the committed offset after a consumer restart', { timeout: 60_000 }, async () => {
+  test('commit, then resume from the committed offset after a consumer restart', {
+    timeout: 60_000,
+  }, async () => {
     const topic = uniqueTopic('grp-resume');
     const groupId = uniqueTopic('g-resume');
     await createTopicDirect(b, topic, 3);
@@ -242,7 +277,9 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
     }
   });
 
-  test('standalone commit and fetch (generation -1), reset-offsets then resume, lag, list/describe/delete', { timeout: 60_000 }, async () => {
+  test('standalone commit and fetch (generation -1), reset-offsets then resume, lag, list/describe/delete', {
+    timeout: 60_000,
+  }, async () => {
     const topic = uniqueTopic('grp-admin');
     const groupId = uniqueTopic('g-admin');
     await createTopicDirect(b, topic, 2);
@@ -251,12 +288,19 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
     await admin.connect();
     try {
       // setOffsets commits with generation -1 and no member id: a standalone commit
-      await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '7' }, { partition: 1, offset: '3' }] });
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: [
+          { partition: 0, offset: '7' },
+          { partition: 1, offset: '3' },
+        ],
+      });
       const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-      assert.deepEqual(
-        committed[0]!.partitions.map((p) => [p.partition, p.offset]).sort(),
-        [[0, '7'], [1, '3']],
-      );
+      assert.deepEqual(committed[0]!.partitions.map((p) => [p.partition, p.offset]).sort(), [
+        [0, '7'],
+        [1, '3'],
+      ]);
       // lag = log end offset - committed offset, through the admin API
       const ends = await admin.fetchTopicOffsets(topic);
       const lag = (p: number) =>
@@ -268,7 +312,10 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
       const m = await startMember(kafka, topic, groupId);
       try {
         await waitFor('records after the reset offsets', () => m.read.length === 10, 20_000);
-        assert.deepEqual(m.read.sort(), [...allOffsets(1, 7, 10), ...['1:3', '1:4', '1:5', '1:6', '1:7', '1:8', '1:9']].sort());
+        assert.deepEqual(
+          m.read.sort(),
+          [...allOffsets(1, 7, 10), ...['1:3', '1:4', '1:5', '1:6', '1:7', '1:8', '1:9']].sort(),
+        );
         const { groups } = await admin.describeGroups([groupId]);
         const g = groups[0]!;
         assert.equal(g.state, 'Stable');
@@ -278,14 +325,21 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
         assert.deepEqual([...assignment.assignment[topic]!].sort(), [0, 1]);
         const listed = (await admin.listGroups()).groups.find((x) => x.groupId === groupId)!;
         assert.equal(listed.protocolType, 'consumer');
-        await assert.rejects(admin.deleteGroups([groupId]), (e: Error & { groups?: { errorCode: number }[] }) => {
-          assert.equal(e.groups?.[0]?.errorCode, 68); // NON_EMPTY_GROUP
-          return true;
-        });
-        await waitFor('offsets committed to the end', async () => {
-          const c = await admin.fetchOffsets({ groupId, topics: [topic] });
-          return c[0]!.partitions.every((p) => p.offset === '10');
-        }, 10_000);
+        await assert.rejects(
+          admin.deleteGroups([groupId]),
+          (e: Error & { groups?: { errorCode: number }[] }) => {
+            assert.equal(e.groups?.[0]?.errorCode, 68); // NON_EMPTY_GROUP
+            return true;
+          },
+        );
+        await waitFor(
+          'offsets committed to the end',
+          async () => {
+            const c = await admin.fetchOffsets({ groupId, topics: [topic] });
+            return c[0]!.partitions.every((p) => p.offset === '10');
+          },
+          10_000,
+        );
       } finally {
         await m.consumer.disconnect();
       }
