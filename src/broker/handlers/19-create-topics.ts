@@ -7,6 +7,7 @@
  * INVALID_REQUEST, and a request creating more than 10,000 partitions fails
  * whole with POLICY_VIOLATION, as in Kafka.
  */
+import type { TopicInfo } from '../../metadata/model.ts';
 import { ErrorCode, KafkaProtocolError } from '../../protocol/error-codes.ts';
 import type { CreateTopicsRequest } from '../../protocol/generated/messages/create-topics-request.ts';
 import type {
@@ -49,65 +50,60 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
             : t.numPartitions;
       total += Math.max(0, n);
     }
-    const results: CreateTopicsResponse_CreatableTopicResult[] = [];
-    for (const t of req.topics) {
-      if (seen.get(t.name)! > 1) {
-        results.push(
-          errorResult(t.name, ErrorCode.INVALID_REQUEST, 'Found multiple entries for this topic.'),
+    // First the request-level checks, then one TopicManager step for the rest.
+    const results: (CreateTopicsResponse_CreatableTopicResult | CreateTopicSpec)[] = req.topics.map((t) => {
+      if (seen.get(t.name)! > 1)
+        return errorResult(t.name, ErrorCode.INVALID_REQUEST, 'Found multiple entries for this topic.');
+      if (total > MAX_PARTITIONS_PER_REQUEST)
+        return errorResult(
+          t.name,
+          ErrorCode.POLICY_VIOLATION,
+          'Excessively large number of partitions per request.',
         );
-        continue;
-      }
-      if (total > MAX_PARTITIONS_PER_REQUEST) {
-        results.push(
-          errorResult(
-            t.name,
-            ErrorCode.POLICY_VIOLATION,
-            'Excessively large number of partitions per request.',
-          ),
-        );
-        continue;
-      }
-      const spec: CreateTopicSpec = {
+      return {
         name: t.name,
         numPartitions: t.numPartitions,
         replicationFactor: t.replicationFactor,
         assignments: t.assignments.map((a) => ({ partition: a.partitionIndex, replicas: a.brokerIds })),
         configs: Object.fromEntries(t.configs.map((c) => [c.name, c.value])),
       };
-      try {
-        let topicId = ZERO_UUID;
-        let partitions: { replicas: number[] }[];
-        let overrides: Record<string, string>;
-        if (validateOnly) {
+    });
+    const specs = results.filter((r): r is CreateTopicSpec => !('errorCode' in r));
+    let outcomes: (TopicInfo | KafkaProtocolError)[];
+    if (validateOnly) {
+      outcomes = specs.map((spec) => {
+        try {
           const plan = mgr.plan(spec);
-          partitions = plan.partitions;
-          overrides = plan.configs;
-        } else {
-          const created = await mgr.create(spec);
-          topicId = created.topicId;
-          partitions = created.partitions;
-          overrides = created.configs;
+          return { name: spec.name, topicId: ZERO_UUID, internal: false, ...plan };
+        } catch (e) {
+          if (e instanceof KafkaProtocolError) return e;
+          throw e;
         }
-        results.push({
-          name: t.name,
-          topicId,
-          errorCode: 0,
-          errorMessage: null,
-          numPartitions: partitions.length,
-          replicationFactor: partitions[0]?.replicas.length ?? -1,
-          configs: describeTopicConfigs(config, overrides).map((c) => ({
-            name: c.name,
-            value: c.value,
-            readOnly: c.readOnly,
-            configSource: c.source,
-            isSensitive: c.isSensitive,
-          })),
-        });
-      } catch (e) {
-        if (!(e instanceof KafkaProtocolError)) throw e;
-        results.push(errorResult(t.name, e.code, e.message));
-      }
+      });
+    } else {
+      outcomes = await mgr.createMany(specs);
     }
-    return { throttleTimeMs: 0, topics: results };
+    const byName = new Map(specs.map((s, i) => [s.name, outcomes[i]!]));
+    const topics = results.map((r) => {
+      if ('errorCode' in r) return r;
+      const o = byName.get(r.name)!;
+      if (o instanceof KafkaProtocolError) return errorResult(r.name, o.code, o.message);
+      return {
+        name: o.name,
+        topicId: o.topicId,
+        errorCode: 0,
+        errorMessage: null,
+        numPartitions: o.partitions.length,
+        replicationFactor: o.partitions[0]?.replicas.length ?? -1,
+        configs: describeTopicConfigs(config, o.configs).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: c.source,
+          isSensitive: c.isSensitive,
+        })),
+      };
+    });
+    return { throttleTimeMs: 0, topics };
   },
 };

@@ -34,43 +34,43 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
       count.set(k, (count.get(k) ?? 0) + 1);
     }
     const enabled = ctx.services.config.bool('delete.topic.enable');
-    const responses: DeleteTopicsResponse_DeletableTopicResult[] = [];
-    for (const w of wanted) {
-      const res = (errorCode: number, errorMessage: string | null, name = w.name, topicId = w.topicId) =>
-        responses.push({ name, topicId, errorCode, errorMessage });
+    // Request-level checks first; what passes is deleted in one TopicManager step.
+    const responses: (
+      | DeleteTopicsResponse_DeletableTopicResult
+      | { name: string; byId: string | undefined }
+    )[] = wanted.map((w) => {
+      const res = (errorCode: number, errorMessage: string, name = w.name) => ({
+        name,
+        topicId: w.topicId,
+        errorCode,
+        errorMessage,
+      });
       const byId = w.name === null;
-      if (!enabled) {
-        res(
+      if (!enabled)
+        return res(
           ctx.apiVersion < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED,
           'Topic deletion is disabled (delete.topic.enable=false).',
         );
-        continue;
-      }
-      if (!byId && w.topicId !== ZERO_UUID) {
-        res(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.');
-        continue;
-      }
-      if (count.get(w.name ?? `id:${w.topicId}`)! > 1) {
-        res(ErrorCode.INVALID_REQUEST, byId ? 'Duplicate topic id.' : 'Duplicate topic name.');
-        continue;
-      }
+      if (!byId && w.topicId !== ZERO_UUID)
+        return res(ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.');
+      if (count.get(w.name ?? `id:${w.topicId}`)! > 1)
+        return res(ErrorCode.INVALID_REQUEST, byId ? 'Duplicate topic id.' : 'Duplicate topic name.');
       const name = byId ? mgr.getById(w.topicId)?.name : w.name!;
-      if (name === undefined) {
-        res(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${w.topicId}`);
-        continue;
-      }
-      if (INTERNAL_TOPICS.has(name)) {
-        res(ErrorCode.INVALID_REQUEST, `${name} is an internal topic and cannot be deleted`, name);
-        continue;
-      }
-      try {
-        const deleted = await mgr.delete(name, byId ? w.topicId : undefined);
-        res(0, null, deleted.name, deleted.topicId);
-      } catch (e) {
-        if (!(e instanceof KafkaProtocolError)) throw e;
-        res(e.code, e.message, name, byId ? w.topicId : ZERO_UUID);
-      }
-    }
-    return { throttleTimeMs: 0, responses };
+      if (name === undefined) return res(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${w.topicId}`);
+      if (INTERNAL_TOPICS.has(name))
+        return res(ErrorCode.INVALID_REQUEST, `${name} is an internal topic and cannot be deleted`, name);
+      return { name, byId: byId ? w.topicId : undefined };
+    });
+    const targets = responses.filter((r): r is { name: string; byId: string | undefined } => 'byId' in r);
+    const outcomes = await mgr.deleteMany(targets.map((t) => ({ name: t.name, topicId: t.byId })));
+    const byTarget = new Map(targets.map((t, i) => [t, outcomes[i]!]));
+    const out: DeleteTopicsResponse_DeletableTopicResult[] = responses.map((r) => {
+      if (!('byId' in r)) return r;
+      const o = byTarget.get(r)!;
+      if (o instanceof KafkaProtocolError)
+        return { name: r.name, topicId: r.byId ?? ZERO_UUID, errorCode: o.code, errorMessage: o.message };
+      return { name: o.name, topicId: o.topicId, errorCode: 0, errorMessage: null };
+    });
+    return { throttleTimeMs: 0, responses: out };
   },
 };

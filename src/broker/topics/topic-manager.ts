@@ -65,6 +65,9 @@ export class TopicManager {
   private meta!: ClusterMetadata;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly listeners: TopicListener[] = [];
+  /** Indexes over meta.topics: by topic id, and by collision key ('.' as '_'). */
+  private readonly byId = new Map<string, TopicInfo>();
+  private readonly byCollisionKey = new Map<string, string>();
   private readonly store: MetadataStore;
   private readonly config: BrokerConfig;
   private readonly nodeId: number;
@@ -95,7 +98,20 @@ export class TopicManager {
     if (!stored) await this.store.save(this.meta);
     this.meta.brokerConfigs ??= {};
     this.applyStoredBrokerConfigs();
+    this.byId.clear();
+    this.byCollisionKey.clear();
+    for (const t of this.list()) this.indexTopic(t);
     return this.meta;
+  }
+
+  private indexTopic(t: TopicInfo): void {
+    this.byId.set(t.topicId, t);
+    this.byCollisionKey.set(t.name.replaceAll('.', '_'), t.name);
+  }
+
+  private unindexTopic(t: TopicInfo): void {
+    this.byId.delete(t.topicId);
+    this.byCollisionKey.delete(t.name.replaceAll('.', '_'));
   }
 
   /** Key under which a dynamic broker config scope is stored: "" for the cluster default, else the node id. */
@@ -141,7 +157,7 @@ export class TopicManager {
     return Object.hasOwn(this.meta.topics, name) ? this.meta.topics[name] : undefined;
   }
   getById(topicId: string): TopicInfo | undefined {
-    return this.list().find((t) => t.topicId === topicId);
+    return this.byId.get(topicId);
   }
 
   /** Runs `fn` after every earlier change has finished (one change at a time). */
@@ -209,13 +225,12 @@ export class TopicManager {
     if (!spec.internal && spec.name.startsWith('__') && INTERNAL_TOPICS.has(spec.name)) {
       throw new KafkaProtocolError(ErrorCode.INVALID_REQUEST, `${spec.name} is an internal topic`);
     }
-    for (const t of this.list()) {
-      if (topicsCollide(spec.name, t.name))
-        throw new KafkaProtocolError(
-          ErrorCode.INVALID_TOPIC_EXCEPTION,
-          `Topic '${spec.name}' collides with existing topic: ${t.name}`,
-        );
-    }
+    const other = this.byCollisionKey.get(spec.name.replaceAll('.', '_'));
+    if (other !== undefined && topicsCollide(spec.name, other))
+      throw new KafkaProtocolError(
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+        `Topic '${spec.name}' collides with existing topic: ${other}`,
+      );
     const live = [this.nodeId];
     let partitions: PartitionInfo[];
     if (spec.assignments && spec.assignments.length > 0) {
@@ -295,26 +310,59 @@ export class TopicManager {
   }
 
   create(spec: CreateTopicSpec): Promise<TopicInfo> {
+    return this.createMany([spec]).then(([r]) => {
+      if (r instanceof Error) throw r;
+      return r!;
+    });
+  }
+
+  /**
+   * Creates several topics in one step with one metadata write (a
+   * CreateTopics request): each either gets its TopicInfo or the
+   * KafkaProtocolError that refused it. If storing fails, none is created.
+   */
+  createMany(specs: readonly CreateTopicSpec[]): Promise<(TopicInfo | KafkaProtocolError)[]> {
     return this.serial(async () => {
-      const { partitions, configs } = this.plan(spec);
-      const topic: TopicInfo = {
-        name: spec.name,
-        topicId: newTopicId(),
-        internal: spec.internal ?? false,
-        partitions,
-        configs,
-      };
-      this.meta.topics[spec.name] = topic;
+      const results: (TopicInfo | KafkaProtocolError)[] = [];
+      const created: TopicInfo[] = [];
+      for (const spec of specs) {
+        try {
+          const { partitions, configs } = this.plan(spec);
+          const topic: TopicInfo = {
+            name: spec.name,
+            topicId: newTopicId(),
+            internal: spec.internal ?? false,
+            partitions,
+            configs,
+          };
+          this.meta.topics[spec.name] = topic;
+          this.indexTopic(topic);
+          created.push(topic);
+          results.push(topic);
+        } catch (e) {
+          if (!(e instanceof KafkaProtocolError)) throw e;
+          results.push(e);
+        }
+      }
+      if (created.length === 0) return results;
       this.meta.version++;
       try {
         await this.store.save(this.meta);
       } catch (e) {
-        delete this.meta.topics[spec.name];
+        for (const t of created) {
+          delete this.meta.topics[t.name];
+          this.unindexTopic(t);
+        }
         throw e;
       }
-      this.log.info({ topic: spec.name, partitions: partitions.length }, 'topic created');
-      for (const l of this.listeners) await l.partitionsAdded(topic, partitions);
-      return topic;
+      for (const t of created) {
+        this.log.info(
+          { topic: t.name, topicId: t.topicId, partitions: t.partitions.length },
+          'topic created',
+        );
+        for (const l of this.listeners) await l.partitionsAdded(t, t.partitions);
+      }
+      return results;
     });
   }
 
@@ -324,26 +372,53 @@ export class TopicManager {
    * if the topic still has that id (UNKNOWN_TOPIC_ID otherwise).
    */
   delete(name: string, topicId?: string): Promise<TopicInfo> {
+    return this.deleteMany([{ name, topicId }]).then(([r]) => {
+      if (r instanceof Error) throw r;
+      return r!;
+    });
+  }
+
+  /** Deletes several topics with one metadata write (a DeleteTopics request); per topic a result or error. */
+  deleteMany(
+    targets: readonly { name: string; topicId?: string | undefined }[],
+  ): Promise<(TopicInfo | KafkaProtocolError)[]> {
     return this.serial(async () => {
-      const topic = this.get(name);
-      if (topicId !== undefined && topic?.topicId !== topicId)
-        throw new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${topicId}`);
-      if (!topic)
-        throw new KafkaProtocolError(
-          ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          `This server does not host this topic: ${name}`,
-        );
-      delete this.meta.topics[name];
+      const results: (TopicInfo | KafkaProtocolError)[] = [];
+      const deleted: TopicInfo[] = [];
+      for (const { name, topicId } of targets) {
+        const topic = this.get(name);
+        if (topicId !== undefined && topic?.topicId !== topicId) {
+          results.push(new KafkaProtocolError(ErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${topicId}`));
+        } else if (!topic) {
+          results.push(
+            new KafkaProtocolError(
+              ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+              `This server does not host this topic: ${name}`,
+            ),
+          );
+        } else {
+          delete this.meta.topics[name];
+          this.unindexTopic(topic);
+          deleted.push(topic);
+          results.push(topic);
+        }
+      }
+      if (deleted.length === 0) return results;
       this.meta.version++;
       try {
         await this.store.save(this.meta);
       } catch (e) {
-        this.meta.topics[name] = topic;
+        for (const t of deleted) {
+          this.meta.topics[t.name] = t;
+          this.indexTopic(t);
+        }
         throw e;
       }
-      this.log.info({ topic: name, topicId: topic.topicId }, 'topic deleted');
-      for (const l of this.listeners) await l.topicDeleted(topic);
-      return topic;
+      for (const t of deleted) {
+        this.log.info({ topic: t.name, topicId: t.topicId }, 'topic deleted');
+        for (const l of this.listeners) await l.topicDeleted(t);
+      }
+      return results;
     });
   }
 
