@@ -342,6 +342,51 @@ describe('TopicManager', () => {
     assert.equal(again.config.int('num.partitions'), 1);
   });
 
+  test('createMany/deleteMany: one metadata write per request; a failed write creates nothing', async () => {
+    class CountingStore extends MemoryMetadataStore {
+      saves = 0;
+      fail = false;
+      override async save(meta: Parameters<MemoryMetadataStore['save']>[0]) {
+        if (this.fail) throw new Error('disk full');
+        this.saves++;
+        return super.save(meta);
+      }
+    }
+    const store = new CountingStore();
+    const { mgr, rec } = await manager([], store);
+    const before = store.saves;
+    const out = await mgr.createMany([
+      { name: 'm1', numPartitions: 1, replicationFactor: 1 },
+      { name: 'bad name', numPartitions: 1, replicationFactor: 1 },
+      { name: 'm2', numPartitions: 2, replicationFactor: 1 },
+    ]);
+    assert.equal(store.saves - before, 1);
+    assert.equal((out[0] as TopicInfo).name, 'm1');
+    assert.ok(out[1] instanceof KafkaProtocolError && out[1].code === ErrorCode.INVALID_TOPIC_EXCEPTION);
+    assert.equal((out[2] as TopicInfo).partitions.length, 2);
+    assert.deepEqual(rec.events, ['added m1 0', 'added m2 0,1']);
+
+    store.fail = true;
+    await assert.rejects(
+      mgr.createMany([{ name: 'm3', numPartitions: 1, replicationFactor: 1 }]),
+      /disk full/,
+    );
+    assert.equal(mgr.get('m3'), undefined);
+    await assert.rejects(mgr.deleteMany([{ name: 'm1' }]), /disk full/);
+    assert.ok(mgr.get('m1'));
+    store.fail = false;
+
+    const del = await mgr.deleteMany([
+      { name: 'm1' },
+      { name: 'm9' },
+      { name: 'm2', topicId: mgr.get('m2')!.topicId },
+    ]);
+    assert.equal(store.saves - before, 2);
+    assert.ok(del[1] instanceof KafkaProtocolError && del[1].code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.equal(mgr.list().length, 0);
+    assert.equal(mgr.getById((out[0] as TopicInfo).topicId), undefined);
+  });
+
   test('one change at a time: concurrent edits do not lose each other', async () => {
     const { mgr } = await manager();
     await mgr.create({ name: 'q', numPartitions: 1, replicationFactor: 1 });
