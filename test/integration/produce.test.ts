@@ -108,6 +108,36 @@ describe('produce with kafkajs', () => {
     }
   });
 
+  test('topic compression.type other than producer: the broker recompresses', async () => {
+    await b.broker.topics.create({
+      name: 'p-recompress',
+      numPartitions: 1,
+      replicationFactor: 1,
+      configs: { 'compression.type': 'gzip' },
+    });
+    const producer = kafkaFor(b).producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: 'p-recompress',
+        messages: [
+          { key: 'a', value: 'x'.repeat(500) },
+          { key: 'b', value: 'y' },
+        ],
+      });
+      const recs = await readPartition(b, 'p-recompress', 0);
+      assert.deepEqual(
+        recs.map((r) => [r.key, r.value?.length, r.attributes & 7]),
+        [
+          ['a', 500, 1],
+          ['b', 1, 1],
+        ],
+      );
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
   // snappy, lz4 and zstd need codec plugins kafkajs does not ship; the compat
   // suites cover them (librdkafka-based clients, and kafkajs with plugged-in codecs).
   test('snappy / lz4 / zstd', {
