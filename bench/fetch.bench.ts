@@ -273,44 +273,76 @@ async function preload(broker: Broker, batches: Buffer[], partitions: number): P
   return ends;
 }
 
-function line(name: string, r: ClientResult, base?: ClientResult): string {
-  const rate = r.bytes / r.seconds / 1e6;
-  const ratio = base ? ` ratio ${fmt(rate / (base.bytes / base.seconds / 1e6), 2)}` : '';
-  return `${name.padEnd(44)} ${fmt(rate, 0).padStart(6)} MB/s  ${String(r.requests).padStart(4)} requests  ${fmt(r.seconds * 1000, 0).padStart(6)} ms${ratio}`;
-}
+const rate = (r: ClientResult) => r.bytes / r.seconds / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Rounds per figure; the median is reported (this machine is shared and noisy). */
+const ROUNDS = 3;
 
 export async function run(): Promise<void> {
   const batches = makeBatches(Math.floor(TOTAL / (PER_BATCH * RECORD)));
   const totalBytes = batches.reduce((n, b) => n + b.length, 0);
   console.log(
-    `${batches.length} batches of ${batches[0]!.length} bytes (${fmt(totalBytes / 1048576, 1)} MiB), ${PART_MAX / 1024} KiB per partition per request, client in a worker thread`,
+    `${batches.length} batches of ${batches[0]!.length} bytes (${fmt(totalBytes / 1048576, 1)} MiB), ${PART_MAX / 1024} KiB per partition per request, one request in flight, client in a worker thread; median of ${ROUNDS} rounds, baseline and Samsa interleaved`,
   );
   for (const partitions of [1, 4]) {
     const server = await startBaseline(batches, partitions);
     const port = (server.address() as { port: number }).port;
-    // Warm-up, then the measured baseline.
-    await runClient({ mode: 'baseline', port, partitions, ends: [], totalBytes: totalBytes / 4 });
-    const base = await runClient({ mode: 'baseline', port, partitions, ends: [], totalBytes });
-    await new Promise<void>((r) => server.close(() => r()));
-    console.log(line(`baseline TCP server, ${partitions} partition(s)`, base));
-
-    for (const kind of ['memory', 'file'] as const) {
-      const dir = kind === 'file' ? await mkdtemp(join(tmpdir(), 'samsa-fetch-bench-')) : '';
-      const engine: LogEngine =
-        kind === 'memory'
-          ? new MemoryLogEngine()
-          : await FileLogEngine.open({ dirs: [dir], background: false });
-      const broker = await startSamsa(engine);
-      try {
-        const ends = await preload(broker, batches, partitions);
-        const bport = broker.boundListeners[0]!.boundPort;
-        await runClient({ mode: 'samsa', port: bport, partitions, ends: ends.map((e) => e / 4), totalBytes });
-        const r = await runClient({ mode: 'samsa', port: bport, partitions, ends, totalBytes });
-        console.log(line(`samsa ${kind} storage, ${partitions} partition(s)`, r, base));
-      } finally {
-        await broker.stop();
-        await engine.close();
-        if (dir) await rm(dir, { recursive: true, force: true });
+    const baseline = () => runClient({ mode: 'baseline', port, partitions, ends: [], totalBytes });
+    const samsa: { kind: string; broker: Broker; engine: LogEngine; dir: string; ends: number[] }[] = [];
+    try {
+      for (const kind of ['memory', 'file'] as const) {
+        const dir = kind === 'file' ? await mkdtemp(join(tmpdir(), 'samsa-fetch-bench-')) : '';
+        const engine: LogEngine =
+          kind === 'memory'
+            ? new MemoryLogEngine()
+            : await FileLogEngine.open({ dirs: [dir], background: false });
+        const broker = await startSamsa(engine);
+        samsa.push({ kind, broker, engine, dir, ends: await preload(broker, batches, partitions) });
+      }
+      const samsaRun = (i: number, ends = samsa[i]!.ends) =>
+        runClient({
+          mode: 'samsa',
+          port: samsa[i]!.broker.boundListeners[0]!.boundPort,
+          partitions,
+          ends,
+          totalBytes,
+        });
+      // Warm-up.
+      await runClient({ mode: 'baseline', port, partitions, ends: [], totalBytes: totalBytes / 4 });
+      for (let i = 0; i < samsa.length; i++)
+        await samsaRun(
+          i,
+          samsa[i]!.ends.map((e) => Math.floor(e / 4)),
+        );
+      const base: number[] = [];
+      const rates: number[][] = samsa.map(() => []);
+      const requests: number[] = samsa.map(() => 0);
+      for (let round = 0; round < ROUNDS; round++) {
+        base.push(rate(await baseline()));
+        for (let i = 0; i < samsa.length; i++) {
+          const r = await samsaRun(i);
+          rates[i]!.push(rate(r));
+          requests[i] = r.requests;
+        }
+      }
+      const b = median(base);
+      console.log(
+        `baseline TCP server, ${partitions} partition(s)`.padEnd(40),
+        `${fmt(b, 0).padStart(6)} MB/s`,
+      );
+      for (let i = 0; i < samsa.length; i++) {
+        const m = median(rates[i]!);
+        console.log(
+          `samsa ${samsa[i]!.kind} storage, ${partitions} partition(s)`.padEnd(40),
+          `${fmt(m, 0).padStart(6)} MB/s  ratio ${fmt(m / b, 2)}  (${requests[i]} fetches; rounds ${rates[i]!.map((x) => fmt(x, 0)).join(', ')} vs ${base.map((x) => fmt(x, 0)).join(', ')})`,
+        );
+      }
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      for (const s of samsa) {
+        await s.broker.stop();
+        await s.engine.close();
+        if (s.dir) await rm(s.dir, { recursive: true, force: true });
       }
     }
   }
