@@ -268,6 +268,31 @@ test('long poll: minBytes waits for enough bytes', async () => {
   assert.equal(batchCount(part(res, 'minbytes', 0).records), 2);
 });
 
+test('DeleteRecords past a waiting fetch answers it with OFFSET_OUT_OF_RANGE', async () => {
+  await createTopic(b, 'deleted-under');
+  for (let i = 0; i < 3; i++) await appendRecords(b, 'deleted-under', 0, [{ value: `v${i}` }]);
+  const pending = fetch(c, 12, {
+    maxWaitMs: 10_000,
+    minBytes: 1 << 20,
+    topics: [{ topic: 'deleted-under', partitions: [{ partition: 0, offset: 0 }] }],
+  });
+  await until(() => b.broker.replicas.fetches.purgatory.size === 1);
+  const c2 = await RawClient.connect(b.bootstrapServers);
+  try {
+    const t0 = performance.now();
+    await c2.request(21, 2, {
+      timeoutMs: 1000,
+      topics: [{ name: 'deleted-under', partitions: [{ partitionIndex: 0, offset: 2n }] }],
+    });
+    const res = await pending;
+    assert.ok(performance.now() - t0 < 2000);
+    assert.equal(part(res, 'deleted-under', 0).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.equal(part(res, 'deleted-under', 0).logStartOffset, 2n);
+  } finally {
+    c2.close();
+  }
+});
+
 test('a waiting fetch is dropped when its connection closes', async () => {
   await createTopic(b, 'closing');
   const c2 = await RawClient.connect(b.bootstrapServers);

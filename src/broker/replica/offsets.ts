@@ -132,6 +132,8 @@ export async function deleteRecords(p: HostedPartition, offset: number): Promise
   }
   try {
     const low = await log.deleteRecordsBefore(target);
+    // Waiting fetches below the new start must now answer OFFSET_OUT_OF_RANGE.
+    p.notifyAppended();
     return { errorCode: ErrorCode.NONE, lowWatermark: low };
   } catch (e) {
     return { errorCode: storageErrorCode(e), lowWatermark: -1 };

@@ -23,6 +23,8 @@ export interface HostedPartition {
   info: PartitionInfo;
   addAppendListener(fn: () => void): void;
   removeAppendListener(fn: () => void): void;
+  /** Wakes waiting fetches (they re-check their partitions). */
+  notifyAppended(): void;
 }
 
 export interface PartitionSource {

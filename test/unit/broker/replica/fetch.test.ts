@@ -45,6 +45,9 @@ async function managerOver(engine: LogEngine) {
     info,
     addAppendListener: (fn) => listeners.add(fn),
     removeAppendListener: (fn) => listeners.delete(fn),
+    notifyAppended: () => {
+      for (const fn of [...listeners]) fn();
+    },
   };
   const fm = new FetchManager({
     partitions: { get: (t, n) => (t === 't' && n === 0 ? p : undefined) },
