@@ -3,7 +3,7 @@
  * v0 isDefault; v1+ configSource and includeSynonyms; v3+ configType and
  * includeDocumentation; v4 flexible. Resources: TOPIC (all topic configs
  * with the broker defaults that apply) and BROKER: this broker's id gives
- * every broker config, "" the cluster-wide dynamic defaults. Null
+ * every broker config, "" the cluster-wide dynamic defaults. Null or empty
  * configurationKeys means all; unknown keys are left out. Sensitive
  * (password) configs have a null value. Errors are per resource:
  * UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION, INVALID_REQUEST (other

@@ -57,7 +57,7 @@ export interface DescribedConfig {
 }
 
 export interface DescribeOptions {
-  /** Only these keys (null: all). Unknown keys are left out, as Kafka does. */
+  /** Only these keys (null or empty: all). Unknown keys are left out, as Kafka does. */
   keys?: readonly string[] | null;
   synonyms?: boolean;
   documentation?: boolean;
@@ -100,7 +100,8 @@ function brokerSynonyms(
 
 function selected(names: Iterable<string>, keys: readonly string[] | null | undefined): string[] {
   const all = [...names];
-  const picked = keys == null ? all : all.filter((k) => keys.includes(k));
+  // Null or an empty list means every config, as in Kafka.
+  const picked = keys == null || keys.length === 0 ? all : all.filter((k) => keys.includes(k));
   return picked.sort();
 }
 

@@ -66,7 +66,8 @@ describe('describeTopicConfigs', () => {
     assert.deepEqual(ms.synonyms.at(-1), { name: 'log.roll.hours', value: '168', source: S.DEFAULT_CONFIG });
   });
 
-  test('named keys only; unknown names left out', () => {
+  test('named keys only; unknown names left out; an empty list means all', () => {
+    assert.equal(describeTopicConfigs(config(), {}, { keys: [] }).length, TOPIC_CONFIGS.length);
     const d = describeTopicConfigs(config(), {}, { keys: ['segment.bytes', 'no.such', 'cleanup.policy'] });
     assert.deepEqual(
       d.map((c) => c.name),
