@@ -521,3 +521,75 @@ describe('DeleteTopics with delete.topic.enable=false', () => {
     assert.ok(broker.broker.topics.get('kept'));
   });
 });
+
+describe('dynamic configs across a restart', () => {
+  test('topic overrides and dynamic broker configs come back after restart and reach the logs', async (t) => {
+    const broker = await startBroker();
+    t.after(() => broker.stop());
+    let c = await RawClient.connect(broker.bootstrapServers);
+    await broker.broker.topics.create({ name: 'kept', numPartitions: 1, replicationFactor: 1 });
+    const res = await c.request(API.IncrementalAlterConfigs, 1, {
+      resources: [
+        {
+          resourceType: BROKER,
+          resourceName: '',
+          configs: [{ name: 'log.retention.ms', configOperation: SET, value: '4242' }],
+        },
+        {
+          resourceType: BROKER,
+          resourceName: '1',
+          configs: [{ name: 'message.max.bytes', configOperation: SET, value: '2222' }],
+        },
+        {
+          resourceType: TOPIC,
+          resourceName: 'kept',
+          configs: [{ name: 'segment.ms', configOperation: SET, value: '60000' }],
+        },
+      ],
+      validateOnly: false,
+    });
+    assert.deepEqual(
+      res.responses.map((r: { errorCode: number }) => r.errorCode),
+      [0, 0, 0],
+    );
+    c.close();
+    await broker.restart();
+    c = await RawClient.connect(broker.bootstrapServers);
+    t.after(() => c.close());
+    const d = await c.request(API.DescribeConfigs, 4, {
+      resources: [
+        {
+          resourceType: BROKER,
+          resourceName: '1',
+          configurationKeys: ['log.retention.ms', 'message.max.bytes'],
+        },
+        {
+          resourceType: TOPIC,
+          resourceName: 'kept',
+          configurationKeys: ['retention.ms', 'segment.ms', 'max.message.bytes'],
+        },
+      ],
+      includeSynonyms: false,
+      includeDocumentation: false,
+    });
+    const vals = (i: number) =>
+      d.results[i].configs.map((x: { name: string; value: string; configSource: number }) => [
+        x.name,
+        x.value,
+        x.configSource,
+      ]);
+    assert.deepEqual(vals(0), [
+      ['log.retention.ms', '4242', 3],
+      ['message.max.bytes', '2222', 2],
+    ]);
+    assert.deepEqual(vals(1), [
+      ['max.message.bytes', '2222', 2],
+      ['retention.ms', '4242', 3],
+      ['segment.ms', '60000', 1],
+    ]);
+    const log = broker.broker.replicas.get('kept', 0)!.log;
+    assert.equal(log.config.retentionMs, 4242);
+    assert.equal(log.config.maxMessageBytes, 2222);
+    assert.equal(log.config.segmentMs, 60000);
+  });
+});
