@@ -179,6 +179,29 @@ describe('idempotent produce', () => {
     assert.equal((await produce(c, 'idem', idem(pid, 0, 40, 1))).errorCode, 0);
   });
 
+  test('state follows the log: producers below a moved log start are forgotten, a truncation rebuilds', async () => {
+    await b.broker.topics.create({ name: 'idem-trim', numPartitions: 1, replicationFactor: 1 });
+    const p = b.broker.replicas.get('idem-trim', 0)!;
+    const pid = (await initProducerId(c)).producerId;
+    assert.equal((await produce(c, 'idem-trim', idem(pid, 0, 0, 2))).errorCode, 0);
+    const pid2 = (await initProducerId(c)).producerId;
+    assert.equal((await produce(c, 'idem-trim', idem(pid2, 0, 0, 1))).errorCode, 0); // offset 2
+    assert.equal((await produce(c, 'idem-trim', idem(pid2, 0, 1, 1))).errorCode, 0); // offset 3
+    // truncation below pid2's last batch (as a follower would): its batch at offset 3 is gone
+    await p.log.truncateTo(3);
+    p.log.highWatermark = 3;
+    const again = await produce(c, 'idem-trim', idem(pid2, 0, 1, 1));
+    assert.equal(again.errorCode, 0);
+    assert.equal(again.baseOffset, 3n, 'appended again, not answered as a duplicate of a truncated batch');
+    // DeleteRecords past pid's data: its state goes, so any sequence is accepted (Kafka 2.5+)
+    await p.log.deleteRecordsBefore(2);
+    assert.equal((await produce(c, 'idem-trim', idem(pid, 0, 9, 1))).errorCode, 0);
+    assert.equal(
+      (await produce(c, 'idem-trim', idem(pid2, 0, 3, 1))).errorCode,
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    );
+  });
+
   test('pipelined appends from several producers and connections: each batch exactly once, in send order', async () => {
     await b.broker.topics.create({ name: 'idem-pipe', numPartitions: 1, replicationFactor: 1 });
     const clients = await Promise.all([1, 2, 3].map(() => RawClient.connect(b.bootstrapServers)));

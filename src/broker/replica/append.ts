@@ -85,6 +85,9 @@ interface CachedConfig {
 class PartitionAppendState {
   private tail: Promise<unknown> = Promise.resolve();
   producers: ProducerStateManager | null = null;
+  /** Log start and end offsets when the producer state was last brought up to date. */
+  logStartSeen = 0;
+  logEndSeen = 0;
 
   /** Runs `fn` after every earlier task of this partition has finished. */
   run<T>(fn: () => Promise<T>): Promise<T> {
@@ -276,6 +279,30 @@ export class Appender {
     return fresh;
   }
 
+  /**
+   * Forgets a partition's producer state, to be rebuilt from the log on next
+   * use (after a truncation, say). Appends notice truncation themselves.
+   */
+  resetProducerState(partition: Partition): void {
+    const s = this.states.get(partition);
+    if (s) s.producers = null;
+  }
+
+  /** The producer state, rebuilt if the log was truncated, pruned if its start moved (retention, DeleteRecords). */
+  private async currentProducers(
+    partition: Partition,
+    state: PartitionAppendState,
+  ): Promise<ProducerStateManager> {
+    const log = partition.log;
+    if (state.producers && log.logEndOffset < state.logEndSeen) state.producers = null;
+    const m = await this.loadProducers(partition, state);
+    if (log.logStartOffset > state.logStartSeen) {
+      m.onLogStartOffsetIncremented(log.logStartOffset);
+      state.logStartSeen = log.logStartOffset;
+    }
+    return m;
+  }
+
   private async loadProducers(
     partition: Partition,
     state: PartitionAppendState,
@@ -300,6 +327,8 @@ export class Appender {
     }
     m.removeExpired(this.deps.now(), this.deps.config.int('producer.id.expiration.ms'));
     state.producers = m;
+    state.logStartSeen = log.logStartOffset;
+    state.logEndSeen = log.logEndOffset;
     return m;
   }
 
@@ -330,7 +359,7 @@ export class Appender {
     }
     let producers: ProducerStateManager | null = null;
     if (b.producerId >= 0) {
-      producers = await this.loadProducers(partition, state);
+      producers = await this.currentProducers(partition, state);
       const c = producers.check(b);
       if (c.kind === 'error') return { result: failure(c.errorCode, c.message), requiredOffset: 0 };
       if (c.kind === 'duplicate') {
@@ -356,7 +385,10 @@ export class Appender {
       }
       throw e;
     }
-    producers?.update(b, res.baseOffset, res.lastOffset, res.batches[0]?.maxTimestamp ?? b.maxTimestamp);
+    if (producers) {
+      producers.update(b, res.baseOffset, res.lastOffset, res.batches[0]?.maxTimestamp ?? b.maxTimestamp);
+      state.logEndSeen = log.logEndOffset;
+    }
     this.advanceHighWatermark(partition, info);
     partition.notifyAppended();
     return {
