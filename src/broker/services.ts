@@ -6,18 +6,24 @@ import type { BrokerConfig } from '../common/config/broker-config.ts';
 import type { Logger } from '../common/logger.ts';
 import type { BrokerInfo } from '../metadata/model.ts';
 import type { GroupCoordinator } from './group/coordinator.ts';
-import type { HandlerRegistry } from './handlers/registry.ts';
 import type { Appender } from './replica/append.ts';
 import type { ReplicaManager } from './replica/replica-manager.ts';
 import type { TopicManager } from './topics/topic-manager.ts';
 import type { ProducerIdManager } from './txn/producer-id-manager.ts';
+
+export interface ApiVersionRange {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
 
 export interface BrokerServices {
   readonly config: BrokerConfig;
   readonly nodeId: number;
   readonly clusterId: string;
   readonly log: Logger;
-  readonly registry: HandlerRegistry;
+  /** The registered APIs and their versions (ApiVersions answers from this). */
+  readonly registry: { versions(): ApiVersionRange[]; get(apiKey: number): unknown };
   readonly topics: TopicManager;
   readonly replicas: ReplicaManager;
   /** Consumer groups and committed offsets. */

@@ -3,13 +3,10 @@
  * here, so an API is advertised exactly when a handler is registered.
  */
 import { codecFor } from '../../protocol/frames.ts';
+import type { ApiVersionRange } from '../services.ts';
 import type { Handler } from './types.ts';
 
-export interface ApiVersionRange {
-  apiKey: number;
-  minVersion: number;
-  maxVersion: number;
-}
+export type { ApiVersionRange };
 
 export class HandlerRegistry {
   private readonly byKey: (Handler | undefined)[] = [];
