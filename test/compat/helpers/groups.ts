@@ -245,8 +245,8 @@ export async function storedAssignments(
       if (r.batches.length === 0) break;
       for (const batch of r.batches) {
         for (const rec of decodeRecordBatch(batch).records) {
-          const d = rec.key && decodeRecord(rec.key, rec.value);
-          if (!d || d.type !== 'group' || d.group !== groupId || !d.value) continue;
+          const d = rec.key ? decodeRecord(rec.key, rec.value) : null;
+          if (d?.type !== 'group' || d.group !== groupId || !d.value) continue;
           const members = new Map<string, number[]>();
           for (const m of d.value.members) {
             if (m.assignment.length === 0) {
