@@ -6,22 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { BrokerConfig, type DynamicScope } from '../../common/config/broker-config.ts';
-import { ConfigError, formatValue, parseValue } from '../../common/config/registry.ts';
-import { TOPIC_CONFIG_DEFS, TOPIC_SYNONYM_BROKER_KEYS } from '../../common/config/topic-configs.ts';
+import { ConfigError, formatValue } from '../../common/config/registry.ts';
+import { TOPIC_SYNONYM_BROKER_KEYS } from '../../common/config/topic-configs.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ClusterMetadata, MetadataStore, PartitionInfo, TopicInfo } from '../../metadata/model.ts';
 import { ErrorCode, KafkaProtocolError } from '../../protocol/error-codes.ts';
+import { topicsCollide, validateTopicConfigs, validateTopicName } from './topic-validation.ts';
+
+export { MAX_TOPIC_NAME, topicsCollide, validateTopicName } from './topic-validation.ts';
 
 export const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state']);
-const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
-export const MAX_TOPIC_NAME = 249;
 /** Most partitions one CreateTopics or CreatePartitions request may create (Kafka's controller batch limit). */
 export const MAX_PARTITIONS_PER_REQUEST = 10_000;
-
-/** Kafka's rule: '.' and '_' collide in metric names, so "a.b" and "a_b" cannot both exist. */
-export function topicsCollide(a: string, b: string): boolean {
-  return a !== b && a.replaceAll('.', '_') === b.replaceAll('.', '_');
-}
 
 export function newTopicId(): string {
   for (;;) {
@@ -30,16 +26,6 @@ export function newTopicId(): string {
     const id = b.toString('base64url');
     if (!id.startsWith('-') && !b.every((x) => x === 0)) return id;
   }
-}
-
-/** Throws INVALID_TOPIC_EXCEPTION unless `name` is a legal Kafka topic name. */
-export function validateTopicName(name: string): void {
-  const err = (why: string) =>
-    new KafkaProtocolError(ErrorCode.INVALID_TOPIC_EXCEPTION, `topic name ${JSON.stringify(name)} ${why}`);
-  if (name.length === 0) throw err('is empty');
-  if (name === '.' || name === '..') throw err('cannot be "." or ".."');
-  if (name.length > MAX_TOPIC_NAME) throw err(`is longer than ${MAX_TOPIC_NAME} characters`);
-  if (!LEGAL_TOPIC.test(name)) throw err('may contain only ASCII letters, digits, ".", "_" and "-"');
 }
 
 export interface CreateTopicSpec {
@@ -176,44 +162,7 @@ export class TopicManager {
     configs: Record<string, string | null> | undefined,
     nullMeansUnset = true,
   ): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(configs ?? {})) {
-      const def = TOPIC_CONFIG_DEFS.get(k);
-      if (!def) throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${k}`);
-      if (v === null) {
-        if (nullMeansUnset) continue;
-        throw new KafkaProtocolError(
-          ErrorCode.INVALID_CONFIG,
-          `Null value not supported for topic configs: ${k}`,
-        );
-      }
-      try {
-        out[k] = formatValue(parseValue(def, v)) ?? '';
-      } catch (e) {
-        throw new KafkaProtocolError(ErrorCode.INVALID_CONFIG, (e as Error).message);
-      }
-    }
-    this.checkCombination(out);
-    return out;
-  }
-
-  /** Checks rules that span keys, on the effective values the overrides give. */
-  private checkCombination(overrides: Record<string, string>): void {
-    const eff = (k: string) => overrides[k] ?? formatValue(this.config.topicDefault(k));
-    const minLag = Number(eff('min.compaction.lag.ms'));
-    const maxLag = Number(eff('max.compaction.lag.ms'));
-    if (minLag > maxLag) {
-      throw new KafkaProtocolError(
-        ErrorCode.INVALID_CONFIG,
-        `conflict topic config setting min.compaction.lag.ms (${eff('min.compaction.lag.ms')}) > max.compaction.lag.ms (${eff('max.compaction.lag.ms')})`,
-      );
-    }
-    if (eff('remote.storage.enable') === 'true') {
-      throw new KafkaProtocolError(
-        ErrorCode.INVALID_CONFIG,
-        'remote.storage.enable=true is not supported: tiered storage is not available in this broker',
-      );
-    }
+    return validateTopicConfigs(this.config, configs, nullMeansUnset);
   }
 
   /** Checks a create request; returns the partition assignment it would make. */
@@ -460,7 +409,9 @@ export class TopicManager {
             ErrorCode.INVALID_REPLICA_ASSIGNMENT,
             `Attempted to add ${total - cur} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
           );
-        assignments.forEach((r, i) => this.checkReplicas(cur + i, r, rf));
+        assignments.forEach((r, i) => {
+          this.checkReplicas(cur + i, r, rf);
+        });
       }
       const added = Array.from({ length: total - cur }, (_, i) =>
         this.partitionInfo(cur + i, assignments ? [...assignments[i]!] : [this.nodeId]),
