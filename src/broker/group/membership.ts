@@ -274,6 +274,7 @@ export class GroupMembership extends RebalanceEngine {
   }
 
   private async sync(req: SyncRequest): Promise<Wait<SyncResult>> {
+    if (this.stopped) return done(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
     const group = this.groups.get(req.groupId);
     if (!group || group.size === 0) return done(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     if (group.is('Dead')) return done(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
