@@ -151,7 +151,17 @@ export class Log implements PartitionLog {
     return infos;
   }
 
-  async append(buf: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+  append(buf: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    let res: AppendResult;
+    try {
+      res = this.appendLeaderSync(buf, opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.ack(res);
+  }
+
+  private appendLeaderSync(buf: Buffer, opts: AppendOptions): AppendResult {
     this.checkOpen();
     const infos = this.parse(buf, opts.verifyCrc ?? true);
     for (const b of infos) {
@@ -163,7 +173,7 @@ export class Log implements PartitionLog {
       }
     }
     const logAppendTime = this.config.timestampType === 'LogAppendTime';
-    const now = opts.now ?? this.clock();
+    const now = logAppendTime ? (opts.now ?? this.clock()) : 0;
     let next = this.logEndOffset;
     for (const b of infos) {
       const delta = b.lastOffset - b.baseOffset;
@@ -183,28 +193,42 @@ export class Log implements PartitionLog {
         rewriteCrc(buf, b.position, b.size);
       }
     }
-    const res = await this.appendInternal(buf, infos);
+    const res = this.appendInternal(buf, infos);
     if (logAppendTime) res.logAppendTime = now;
     return res;
   }
 
-  async appendAsFollower(buf: Buffer, opts: { verifyCrc?: boolean } = {}): Promise<AppendResult> {
-    this.checkOpen();
-    const infos = this.parse(buf, opts.verifyCrc ?? true);
-    let expected = this.logEndOffset;
-    for (const b of infos) {
-      if (b.baseOffset < expected) {
-        throw new StorageError(
-          'INVALID_ARGUMENT',
-          `follower append at offset ${b.baseOffset} is below the expected ${expected}; truncate first`,
-        );
+  appendAsFollower(buf: Buffer, opts: { verifyCrc?: boolean } = {}): Promise<AppendResult> {
+    let res: AppendResult;
+    try {
+      this.checkOpen();
+      const infos = this.parse(buf, opts.verifyCrc ?? true);
+      let expected = this.logEndOffset;
+      for (const b of infos) {
+        if (b.baseOffset < expected) {
+          throw new StorageError(
+            'INVALID_ARGUMENT',
+            `follower append at offset ${b.baseOffset} is below the expected ${expected}; truncate first`,
+          );
+        }
+        expected = b.lastOffset + 1;
       }
-      expected = b.lastOffset + 1;
+      res = this.appendInternal(buf, infos);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.appendInternal(buf, infos);
+    return this.ack(res);
   }
 
-  private async appendInternal(buf: Buffer, infos: BatchInfo[]): Promise<AppendResult> {
+  /** Resolves when the append may be acknowledged under the flush policy. */
+  private ack(res: AppendResult): Promise<AppendResult> {
+    if (this.config.fsyncBeforeAck) return this.flushTo(res.lastOffset + 1, false).then(() => res);
+    if (this.unflushedMessages >= this.config.flushMessages) this.flushInBackground();
+    return Promise.resolve(res);
+  }
+
+  /** Writes validated batches (offsets final); state changes synchronously. */
+  private appendInternal(buf: Buffer, infos: BatchInfo[]): AppendResult {
     const first = infos[0]!.baseOffset;
     const last = infos[infos.length - 1]!.lastOffset;
     const now = this.clock();
@@ -214,19 +238,15 @@ export class Log implements PartitionLog {
     } catch (e) {
       throw this.backend.ioFailed(`append to ${this.topic}-${this.partition}`, e);
     }
+    let latestEpoch = this.epochs.latestEpoch();
     for (const b of infos) {
-      if (b.partitionLeaderEpoch >= 0 && b.partitionLeaderEpoch > this.epochs.latestEpoch()) {
+      if (b.partitionLeaderEpoch > latestEpoch) {
         this.epochs.assign(b.partitionLeaderEpoch, b.baseOffset);
+        latestEpoch = b.partitionLeaderEpoch;
       }
     }
     this.unflushedMessages += last - first + 1;
-    const result: AppendResult = { baseOffset: first, lastOffset: last, batches: infos };
-    if (this.config.fsyncBeforeAck) {
-      await this.flushTo(last + 1, false);
-    } else if (this.unflushedMessages >= this.config.flushMessages) {
-      this.flushInBackground();
-    }
-    return result;
+    return { baseOffset: first, lastOffset: last, batches: infos };
   }
 
   private maybeRoll(size: number, first: number, last: number, now: number): Segment {

@@ -22,6 +22,8 @@ export class FdCache {
   private readonly io: FileIO;
   readonly max: number;
   private readonly map = new Map<string, Entry>();
+  private lastPath = '';
+  private lastEntry: Entry | null = null;
 
   constructor(io: FileIO, max: number) {
     this.io = io;
@@ -37,6 +39,14 @@ export class FdCache {
   }
 
   private entry(path: string): Entry {
+    if (path === this.lastPath && this.lastEntry !== null) return this.lastEntry;
+    const e = this.lastEntry !== null && path === this.lastPath ? this.lastEntry : this.lookup(path);
+    this.lastPath = path;
+    this.lastEntry = e;
+    return e;
+  }
+
+  private lookup(path: string): Entry {
     const e = this.map.get(path);
     if (e) {
       this.map.delete(path);
@@ -67,6 +77,10 @@ export class FdCache {
   close(path: string): void {
     const e = this.map.get(path);
     if (!e) return;
+    if (this.lastEntry === e) {
+      this.lastEntry = null;
+      this.lastPath = '';
+    }
     this.map.delete(path);
     if (e.pins > 0) e.zombie = true;
     else this.closeFd(e);

@@ -168,14 +168,27 @@ export class FileSegment implements Segment {
     return { segment: s, truncated, ...(res.problem ? { problem: res.problem } : {}) };
   }
 
+  private paths: { suffix: string; log: string; index: string; time: string } | null = null;
+  private path(kind: 'log' | 'index' | 'time'): string {
+    if (this.paths === null || this.paths.suffix !== this.suffix) {
+      const stem = join(this.dir, segmentFileName(this.baseOffset));
+      this.paths = {
+        suffix: this.suffix,
+        log: `${stem}.log${this.suffix}`,
+        index: `${stem}.index${this.suffix}`,
+        time: `${stem}.timeindex${this.suffix}`,
+      };
+    }
+    return this.paths[kind];
+  }
   get logPath(): string {
-    return join(this.dir, `${segmentFileName(this.baseOffset)}.log${this.suffix}`);
+    return this.path('log');
   }
   get indexPath(): string {
-    return join(this.dir, `${segmentFileName(this.baseOffset)}.index${this.suffix}`);
+    return this.path('index');
   }
   get timeIndexPath(): string {
-    return join(this.dir, `${segmentFileName(this.baseOffset)}.timeindex${this.suffix}`);
+    return this.path('time');
   }
 
   get size(): number {

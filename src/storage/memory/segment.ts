@@ -44,7 +44,9 @@ export class MemorySegment implements Segment {
 
   append(buf: Buffer, infos: readonly BatchInfo[], now: number): void {
     for (const b of infos) {
-      this.bufs.push(Buffer.from(buf.subarray(b.position, b.position + b.size)));
+      const copy = Buffer.allocUnsafe(b.size);
+      buf.copy(copy, 0, b.position, b.position + b.size);
+      this.bufs.push(copy);
       this.bases.push(b.baseOffset);
       this.lasts.push(b.lastOffset);
       this.maxTs.push(b.maxTimestamp);
