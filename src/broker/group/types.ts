@@ -18,13 +18,6 @@ export interface GroupSettings {
 }
 
 export function groupSettingsFrom(config: BrokerConfig): GroupSettings {
-  const opt = (k: string, dflt: number) => {
-    try {
-      return config.int(k);
-    } catch {
-      return dflt;
-    }
-  };
   return {
     initialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
     minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
@@ -33,7 +26,7 @@ export function groupSettingsFrom(config: BrokerConfig): GroupSettings {
     newMemberJoinTimeoutMs: 5 * 60 * 1000,
     offsetsRetentionMs: config.int('offsets.retention.minutes') * 60_000,
     retentionCheckIntervalMs: config.int('offsets.retention.check.interval.ms'),
-    offsetMetadataMaxBytes: opt('offset.metadata.max.bytes', 4096),
+    offsetMetadataMaxBytes: config.int('offset.metadata.max.bytes'),
   };
 }
 
