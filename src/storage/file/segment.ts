@@ -20,6 +20,8 @@ export function segmentFileName(baseOffset: number): string {
 
 const HEADER_WINDOW = 16 * 1024;
 const SCAN_CHUNK = 1024 * 1024;
+/** Chunk for lookups that usually stop within a batch or two of the index entry. */
+const LOOKUP_CHUNK = 64 * 1024;
 /** Write index entries to their files once this many are pending. */
 const INDEX_WRITE_BATCH = 64;
 
@@ -42,9 +44,10 @@ export function scanFile(
   verifyCrc: boolean,
   minOffset: number,
   visit: (info: BatchInfo, chunk: Buffer, filePos: number) => boolean | undefined,
+  chunkSize = SCAN_CHUNK,
 ): ScanResult {
   let pos = from;
-  let chunk = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(0, end - from)));
+  let chunk = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(0, end - from)));
   let expectedMin = minOffset;
   while (pos < end) {
     const want = Math.min(chunk.length, end - pos);
@@ -455,11 +458,20 @@ export class FileSegment implements Segment {
     const loc = this.locate(startOffset);
     if (loc.corrupt || loc.pos >= this._size) return null;
     let found: { offset: number; timestamp: number } | null = null;
-    scanFile(this.env.io, this.fd(), loc.pos, this._size, false, 0, (info, chunk) => {
-      if (info.maxTimestamp < ts || info.lastOffset < minOffset) return true;
-      found = firstOffsetAtOrAfter(chunk.subarray(info.position, info.position + info.size), ts, minOffset);
-      return found === null;
-    });
+    scanFile(
+      this.env.io,
+      this.fd(),
+      loc.pos,
+      this._size,
+      false,
+      0,
+      (info, chunk) => {
+        if (info.maxTimestamp < ts || info.lastOffset < minOffset) return true;
+        found = firstOffsetAtOrAfter(chunk.subarray(info.position, info.position + info.size), ts, minOffset);
+        return found === null;
+      },
+      LOOKUP_CHUNK,
+    );
     return found;
   }
 
@@ -469,14 +481,23 @@ export class FileSegment implements Segment {
     const startOffset = this._maxTsOffset >= 0 ? this._maxTsOffset : this.baseOffset;
     const loc = this.locate(startOffset);
     let found: { offset: number; timestamp: number } | null = null;
-    scanFile(this.env.io, this.fd(), loc.corrupt ? 0 : loc.pos, this._size, false, 0, (info, chunk) => {
-      if (info.maxTimestamp !== maxTs) return true;
-      found = {
-        offset: offsetOfMaxTimestamp(chunk.subarray(info.position, info.position + info.size)),
-        timestamp: maxTs,
-      };
-      return false;
-    });
+    scanFile(
+      this.env.io,
+      this.fd(),
+      loc.corrupt ? 0 : loc.pos,
+      this._size,
+      false,
+      0,
+      (info, chunk) => {
+        if (info.maxTimestamp !== maxTs) return true;
+        found = {
+          offset: offsetOfMaxTimestamp(chunk.subarray(info.position, info.position + info.size)),
+          timestamp: maxTs,
+        };
+        return false;
+      },
+      LOOKUP_CHUNK,
+    );
     return found;
   }
 
