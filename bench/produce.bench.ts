@@ -14,7 +14,8 @@
  * baseline. ratio = broker MB/s / sink MB/s (1.0: the produce path costs
  * nothing beyond reading the bytes off the socket).
  *
- * BENCH_PRODUCE_MS sets the measured time per run (default 2000 ms).
+ * BENCH_PRODUCE_MS sets the measured time per run (default 2000 ms),
+ * BENCH_PRODUCE_CONNECTIONS the number of connections (default 4).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +31,7 @@ import { encodeRecordBatch } from '../src/protocol/records/record-batch.ts';
 import { fmt } from './util.ts';
 
 const RECORD = 1024;
-const CONNECTIONS = 4;
+const CONNECTIONS = Number(process.env.BENCH_PRODUCE_CONNECTIONS ?? 4);
 const RUN_MS = Number(process.env.BENCH_PRODUCE_MS ?? 2000);
 const WARMUP_MS = 300;
 const VERSION = 9;
