@@ -14,9 +14,16 @@
  *   to ApiVersions round trips/s with the same 8 connections.
  * - OffsetFetch latency: one connection, one partition, back to back. Ratio:
  *   to the ApiVersions round trip on the same connection.
+ * - coordinator-only commits/s: GroupCoordinator.commitOffsets called in
+ *   process (8 concurrent loops, 8 groups), no network. Ratio: to appending
+ *   the same one-record batch straight to the `__consumer_offsets` partition
+ *   log (what a commit must at least do).
  *
  * BENCH_GROUPS_MS sets the measured time of each throughput run (default 1500 ms).
  */
+
+import { encodeRecord } from '../src/broker/group/records.ts';
+import { encodeRecordBatch } from '../src/protocol/records/record-batch.ts';
 import { type StartBrokerOptions, startBroker, type TestBroker } from '../src/testing/index.ts';
 import { RawClient } from '../test/helpers/raw-client.ts';
 import { fmt } from './util.ts';
@@ -215,6 +222,46 @@ export async function run(): Promise<void> {
           `(${fmt(own / base, 2)}x ApiVersions/s ${fmt(base, 0)}), ${fmt(shared, 0)} into one group (${fmt(shared / base, 2)}x)`,
       );
       for (const c of cs) c.close();
+
+      // The coordinator alone, and the bare append it has to make.
+      const groups = b.broker.groups;
+      const direct = await throughput(
+        CONNECTIONS,
+        (i) =>
+          groups.commitOffsets({
+            groupId: `bench-own-${i}`,
+            generationId: -1,
+            memberId: '',
+            groupInstanceId: null,
+            retentionTimeMs: -1,
+            apiVersion: 8,
+            topics: commitBody('', offset++).topics,
+          }),
+        RUN_MS,
+      );
+      const log = b.broker.replicas.get('__consumer_offsets', 0)!.log;
+      const rec = encodeRecord({
+        type: 'offset',
+        group: 'bench-own-0',
+        topic: 't',
+        partition: 0,
+        value: {
+          offset: 1n,
+          leaderEpoch: -1,
+          metadata: '',
+          commitTimestamp: Date.now(),
+          expireTimestamp: null,
+        },
+      });
+      const append = await throughput(
+        CONNECTIONS,
+        () => log.append(encodeRecordBatch({ baseTimestamp: BigInt(Date.now()), records: [rec] })),
+        RUN_MS,
+      );
+      console.log(
+        `coordinator-only commits/s (${storage} storage, in process): ${fmt(direct, 0)} = ` +
+          `${fmt(direct / append, 2)}x bare appends/s of the same record (${fmt(append, 0)})`,
+      );
     });
   }
 }
