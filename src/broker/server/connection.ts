@@ -211,10 +211,14 @@ export class Connection {
       res = await handler.handle(req.body, ctx);
     } catch (e) {
       if (e instanceof KafkaProtocolError) {
+        // A handler throws a Kafka error when the request cannot be answered
+        // (acks=0 produce that failed): Kafka closes the connection then.
         this.log.warn(
           { api: codec.name, code: e.errorName, reason: e.message },
-          'handler raised a protocol error; closing',
+          'closing connection after a protocol error',
         );
+        this.close();
+        return;
       }
       throw e;
     }
