@@ -333,6 +333,62 @@ function handlerBugs(lines: LogLine[]): string[] {
   ];
 }
 
+describe('connection floods (PROTO-ConnFlood, without SASL)', () => {
+  test('max.connections is enforced: extra connections are refused, freed slots are reused', async (t) => {
+    const b = await startBroker({ config: { 'max.connections': 20 } });
+    t.after(() => b.stop());
+    const conns = await Promise.all(Array.from({ length: 30 }, () => RawConn.open(b.port).catch(() => null)));
+    t.after(() => {
+      for (const c of conns) c?.destroy();
+    });
+    await sleep(300);
+    const open = conns.filter((c) => c && !c.isClosed);
+    assert.equal(open.length, 20, 'exactly max.connections stay open');
+    for (const c of open.slice(0, 5)) c!.destroy();
+    await sleep(200);
+    const fresh = await RawConn.open(b.port);
+    t.after(() => fresh.destroy());
+    fresh.sendFrame(apiVersionsFrame(5));
+    const r = await fresh.next(2000);
+    assert.ok(Buffer.isBuffer(r), 'a freed slot serves a new client');
+  });
+
+  test('2,000 idle connections: memory bounded, a canary keeps working', async (t) => {
+    const b = await startBroker();
+    t.after(() => b.stop());
+    await createTopicDirect(b, 'flood-canary', 1);
+    const canary = startCanary(kafkajs(b.bootstrapServers), 'flood-canary');
+    t.after(() => canary.stop());
+    await sleep(300);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const conns: RawConn[] = [];
+    t.after(() => {
+      for (const c of conns) c.destroy();
+    });
+    for (let i = 0; i < 2000; i += 100) {
+      conns.push(...(await Promise.all(Array.from({ length: 100 }, () => RawConn.open(b.port)))));
+    }
+    // Half of them start a frame and stall.
+    for (const c of conns.slice(0, 1000)) c.write(Buffer.concat([int32(1000), Buffer.alloc(10)]));
+    await sleep(500);
+    global.gc?.();
+    const grew = (process.memoryUsage().rss - before) / MiB;
+    const c = await canary.stop();
+    t.diagnostic(
+      `RSS +${grew.toFixed(1)} MiB for 2,000 connections (both ends in this process); canary ${c.ok} ok, p99 ${p99(c.latencies).toFixed(1)} ms`,
+    );
+    assert.ok(
+      conns.every((x) => !x.isClosed),
+      'idle connections stay until the idle timeout',
+    );
+    assert.ok(grew < 64, `RSS grew ${grew.toFixed(1)} MiB`);
+    assert.deepEqual(c.errors, []);
+    assert.ok(c.ok > 0);
+    assert.ok(await brokerAnswers(b.port));
+  });
+});
+
 describe('seeded fuzz over every registered handler (PROTO-Fuzz)', () => {
   const run = {
     outcomes: { response: 0, closed: 0, timeout: 0, unencodable: 0 } as Record<string, number>,
