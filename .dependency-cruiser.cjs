@@ -14,19 +14,37 @@ const layer = (name, mayNotUse, comment) => ({
 
 module.exports = {
   forbidden: [
-    layer('common', ['protocol', 'storage', 'metadata', 'broker', 'client', 'http', 'cli', 'testing'], 'common is the bottom layer'),
-    layer('protocol', ['storage', 'metadata', 'broker', 'client', 'http', 'cli', 'testing'], 'protocol depends only on common'),
-    layer('storage', ['metadata', 'broker', 'client', 'http', 'cli', 'testing'], 'storage depends on protocol and common'),
+    layer(
+      'common',
+      ['protocol', 'storage', 'metadata', 'broker', 'client', 'http', 'cli', 'testing'],
+      'common is the bottom layer',
+    ),
+    layer(
+      'protocol',
+      ['storage', 'metadata', 'broker', 'client', 'http', 'cli', 'testing'],
+      'protocol depends only on common',
+    ),
+    layer(
+      'storage',
+      ['metadata', 'broker', 'client', 'http', 'cli', 'testing'],
+      'storage depends on protocol and common',
+    ),
     layer('metadata', ['storage', 'broker', 'client', 'http', 'cli', 'testing'], 'metadata feeds the broker'),
     layer('broker', ['client', 'http', 'cli', 'testing'], 'the broker never imports the client'),
-    layer('client', ['storage', 'metadata', 'broker', 'http', 'cli', 'testing'], 'the client uses protocol and common only'),
+    layer(
+      'client',
+      ['storage', 'metadata', 'broker', 'http', 'cli', 'testing'],
+      'the client uses protocol and common only',
+    ),
     layer('http', ['cli', 'client', 'testing'], 'http sits on the broker'),
     {
       name: 'protocol-is-sans-io',
       severity: 'error',
       comment: 'protocol/ is sans-I/O: no sockets, files, timers or logging',
       from: { path: '^src/protocol/' },
-      to: { path: '^(node:)?(net|tls|fs|fs/promises|dgram|http|https|http2|child_process|timers|timers/promises)$|^pino' },
+      to: {
+        path: '^(node:)?(net|tls|fs|fs/promises|dgram|http|https|http2|child_process|timers|timers/promises)$|^pino',
+      },
     },
     {
       name: 'no-circular',

@@ -13,10 +13,12 @@ import type { FileIO } from './io.ts';
  * that to the real files, after which a fresh engine opens them as a machine
  * would after reboot. Unlinks are treated as durable at once (optimistic).
  */
-export interface WriteFault {
-  /** Return an errno code to fail this write, or null to let it through. */
-  (path: string, length: number, position: number): { code: string; partial?: number } | null;
-}
+/** Return an errno code to fail this write, or null to let it through. */
+export type WriteFault = (
+  path: string,
+  length: number,
+  position: number,
+) => { code: string; partial?: number } | null;
 
 function errno(code: string): Error {
   return Object.assign(new Error(`${code}: injected fault`), { code });

@@ -326,7 +326,9 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     min: 1,
   }),
   d('offsets.retention.check.interval.ms', 'long', 600000, 'How often offset expiry runs.', { min: 1 }),
-  d('offset.metadata.max.bytes', 'int', 4096, 'Longest metadata string an offset commit may carry.', { min: 0 }),
+  d('offset.metadata.max.bytes', 'int', 4096, 'Longest metadata string an offset commit may carry.', {
+    min: 0,
+  }),
   d('offsets.commit.timeout.ms', 'int', 5000, 'How long an offset commit waits for replication.', { min: 1 }),
   d('transaction.state.log.replication.factor', 'short', 3, 'Replication factor of __transaction_state.', {
     min: 1,
