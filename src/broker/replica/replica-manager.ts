@@ -105,6 +105,12 @@ export class ReplicaManager implements TopicListener {
       if (log.latestEpoch() < p.leaderEpoch && p.leader === this.nodeId) {
         log.assignEpochStartOffset(p.leaderEpoch, log.logEndOffset);
       }
+      // A leader's high watermark is the smallest log end offset in the ISR (Kafka's
+      // makeLeader -> maybeIncrementLeaderHW): with ISR {self}, its own log end, at once.
+      // The checkpointed value lags after a crash and would hide acknowledged records.
+      if (p.leader === this.nodeId && p.isr.every((id) => id === this.nodeId)) {
+        log.highWatermark = log.logEndOffset;
+      }
       this.partitions.set(k, new Partition(topic, p, log));
     }
   }
