@@ -9,13 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import {
   brokerFor,
   createTopicDirect,
+  fileStorageSkip,
   startBroker,
   type TestBroker,
   uniqueTopic,
   waitFor,
 } from '../helpers/broker.ts';
 import { py, requirePythonModule, spawnPy } from '../helpers/debian.ts';
-import { API, needs } from '../helpers/features.ts';
+import { API, either, needs } from '../helpers/features.ts';
 import { startProxy } from '../helpers/proxy.ts';
 import {
   assertExactlyOnce,
@@ -26,6 +27,7 @@ import {
 } from '../helpers/records.ts';
 
 const S = 'confluent_ops.py';
+const FILE_STORAGE = await fileStorageSkip();
 const PRODUCE_FETCH = needs(API.Produce, API.Fetch, API.ListOffsets);
 
 describe('confluent-kafka-python', () => {
@@ -161,7 +163,7 @@ describe('confluent-kafka-python', () => {
   });
 
   test('idempotent producer retries across a lost response and a broker restart without duplicates', {
-    skip: needs(API.InitProducerId, API.Produce, API.Fetch, API.ListOffsets),
+    skip: either(needs(API.InitProducerId, API.Produce, API.Fetch, API.ListOffsets), FILE_STORAGE),
     timeout: 120_000,
   }, async (t) => {
     // All traffic through a proxy that can swallow responses: batches reach the
@@ -169,7 +171,9 @@ describe('confluent-kafka-python', () => {
     let brokerPort = 0;
     const proxy = await startProxy(() => brokerPort);
     t.after(() => proxy.close());
+    // File storage: restart() reopens the log from disk, so producer state must be recovered, not kept in memory.
     const rb = await brokerFor(t, {
+      storage: 'file',
       config: { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${proxy.port}` },
     });
     brokerPort = rb.port;
