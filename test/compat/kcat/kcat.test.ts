@@ -5,25 +5,11 @@
  * created through the broker's topic manager, and describing is `kcat -L`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import {
-  brokerFor,
-  createTopicDirect,
-  startBroker,
-  type TestBroker,
-  uniqueTopic,
-} from '../helpers/broker.ts';
+import { createTopicDirect, startBroker, type TestBroker, uniqueTopic } from '../helpers/broker.ts';
 import { kcat, requireKcat } from '../helpers/debian.ts';
 import { API, needs } from '../helpers/features.ts';
-import { startProxy } from '../helpers/proxy.ts';
-import {
-  assertExactlyOnce,
-  assertRecords,
-  CODECS,
-  type ReadRecord,
-  type TestRecord,
-} from '../helpers/records.ts';
+import { assertRecords, CODECS, type ReadRecord, type TestRecord } from '../helpers/records.ts';
 
 const PRODUCE_FETCH = needs(API.Produce, API.Fetch, API.ListOffsets);
 
