@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { ALL_HANDLERS } from '../../src/broker/handlers/all.ts';
 import type { Logger } from '../../src/common/logger.ts';
+import { ErrorCode } from '../../src/protocol/error-codes.ts';
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.ts';
 import { startBroker, type TestBroker } from '../../src/testing/index.ts';
 import { createTopicDirect } from '../compat/helpers/broker.ts';
@@ -112,11 +113,6 @@ class RawConn {
   destroy(): void {
     this.sock.destroy();
   }
-}
-
-/** A skip reason for a case that fails on a known, reported bug; SAMSA_RUN_KNOWN_BUGS=1 runs it anyway. */
-function knownBug(reason: string): string | false {
-  return process.env.SAMSA_RUN_KNOWN_BUGS ? false : `known bug: ${reason}`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -532,11 +528,7 @@ describe('seeded fuzz over every registered handler (PROTO-Fuzz)', () => {
 });
 
 describe('regressions found by the fuzz run', () => {
-  test('Metadata v10/v11 naming a topic only by id is refused without a handler throw', {
-    skip: knownBug(
-      'Metadata v10/v11 with a topic named only by id: 03-metadata.ts answers with a null topic name and the v10/v11 encoder throws (Kafka refuses ids below v12 with INVALID_REQUEST)',
-    ),
-  }, async (t) => {
+  test('Metadata v10/v11 naming a topic only by id is refused without a handler throw', async (t) => {
     const cap = captureErrors();
     const b = await startBroker({ logger: cap.logger });
     t.after(() => b.stop());
@@ -554,8 +546,9 @@ describe('regressions found by the fuzz run', () => {
           ),
         );
         const r = await c.next(2000);
-        if (Buffer.isBuffer(r)) decodeResponseFrame(3, version, r);
-        else assert.equal(r, 'closed', `v${version}: a response or a close`);
+        assert.ok(Buffer.isBuffer(r), `v${version}: answered, not closed`);
+        const res = decodeResponseFrame(3, version, r);
+        assert.equal(res.body.topics[0].errorCode, ErrorCode.INVALID_REQUEST, `v${version}: INVALID_REQUEST`);
       } finally {
         c.destroy();
       }

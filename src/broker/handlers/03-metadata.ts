@@ -77,6 +77,11 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
       for (const t of topicsMgr.list()) topics.push(describeTopic(t, ctx, withOps));
     } else {
       for (const rt of req.topics ?? []) {
+        if (rt.name == null && apiVersion < 12) {
+          // Topic ids in requests are only allowed from v12 (the response name is not nullable before).
+          topics.push(errorTopic('', rt.topicId ?? ZERO_UUID, ErrorCode.INVALID_REQUEST));
+          continue;
+        }
         if (rt.name == null) {
           const t = rt.topicId && rt.topicId !== ZERO_UUID ? topicsMgr.getById(rt.topicId) : undefined;
           topics.push(
