@@ -267,6 +267,49 @@ describe('frame limits (PROTO-FrameLimits)', () => {
     }
   });
 
+  test('a frame trickled one byte at a time (slowloris) is closed at the idle timeout, not kept alive', async (t) => {
+    const idle = await startBroker({ config: { 'connections.max.idle.ms': 800 } });
+    t.after(() => idle.stop());
+    const c = await RawConn.open(idle.port);
+    const trickle = setInterval(() => c.write(Buffer.alloc(1)), 100);
+    try {
+      c.write(int32(100 * MiB));
+      const ms = await c.closedWithin(4000);
+      assert.ok(
+        ms >= 0 && ms < 2500,
+        `closed after ${ms} ms despite a byte every 100 ms (idle timeout 800 ms)`,
+      );
+    } finally {
+      clearInterval(trickle);
+      c.destroy();
+    }
+  });
+
+  test('back-to-back frames that always leave a partial one pending are not closed', async (t) => {
+    const idle = await startBroker({ config: { 'connections.max.idle.ms': 600 } });
+    t.after(() => idle.stop());
+    const c = await RawConn.open(idle.port);
+    try {
+      // Each write completes the previous frame and starts the next, so a partial frame is always pending.
+      const frames = Array.from({ length: 15 }, (_, i) => {
+        const f = apiVersionsFrame(i);
+        const b = Buffer.alloc(4 + f.length);
+        b.writeInt32BE(f.length, 0);
+        f.copy(b, 4);
+        return b;
+      });
+      const stream = Buffer.concat(frames);
+      const step = Math.ceil(stream.length / 15);
+      for (let i = 0; i < stream.length; i += step) {
+        c.write(stream.subarray(i, i + step));
+        await sleep(100);
+      }
+      assert.equal(await c.closedWithin(200), -1, 'still open after 1.5 s of steady progress');
+    } finally {
+      c.destroy();
+    }
+  });
+
   test('with a lowered socket.request.max.bytes a larger request is refused, smaller ones served', async (t) => {
     const small = await startBroker({ config: { 'socket.request.max.bytes': 65536 } });
     t.after(() => small.stop());

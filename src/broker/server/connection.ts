@@ -78,10 +78,12 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.decoder.push(chunk);
+    let completed = false;
     try {
       for (;;) {
         const frame = this.decoder.next();
         if (frame === null) break;
+        completed = true;
         this.queue.push(frame);
         this.queuedBytes += frame.length;
       }
@@ -93,11 +95,39 @@ export class Connection {
       }
       throw e;
     }
+    this.watchPartialFrame(completed);
     if (this.queuedBytes > MAX_QUEUED_BYTES && !this.paused) {
       this.paused = true;
       this.socket.pause();
     }
     this.pump();
+  }
+
+  private partialTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * A frame must be completed within the idle timeout of its first byte:
+   * trickling bytes into a frame (slowloris) does not count as activity.
+   */
+  private watchPartialFrame(completedFrame: boolean): void {
+    if (completedFrame || this.decoder.pendingBytes === 0) {
+      if (this.partialTimer) {
+        clearTimeout(this.partialTimer);
+        this.partialTimer = null;
+      }
+      if (this.decoder.pendingBytes === 0) return;
+    }
+    if (this.partialTimer) return;
+    this.partialTimer = setTimeout(() => {
+      this.partialTimer = null;
+      if (this.closed || this.decoder.pendingBytes === 0) return;
+      this.log.warn(
+        { declared: this.decoder.declaredSize(), received: this.decoder.pendingBytes },
+        'closing connection: request not completed within connections.max.idle.ms',
+      );
+      this.close();
+    }, this.opts.idleTimeoutMs);
+    this.partialTimer.unref();
   }
 
   /** Handles queued requests one at a time. */
@@ -244,6 +274,7 @@ export class Connection {
 
   private onSocketClose(): void {
     this.closed = true;
+    if (this.partialTimer) clearTimeout(this.partialTimer);
     this.queue.length = 0;
     this.closedSignal.abort();
     this.opts.onClose(this);
