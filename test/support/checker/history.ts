@@ -14,10 +14,13 @@
  *   poll       completion mops [{f:'poll', key, offset, value}] in delivery order
  *   txn        both kinds of mops in one transaction
  *   assign / subscribe   `keys` the consumer now owns; `seek: true` when it
- *                        was also repositioned (seek, reset after out-of-range)
+ *                        was also repositioned (seek, reset after out-of-range),
+ *                        or `seek: [keys]` when only those were
  *   truncate   fault injection note (process 'nemesis'): the test itself
  *              destroyed `key` from `offset` on (e.g. cut a segment); what
- *              was observed there before is forgotten, not counted as lost
+ *              was observed there before the note is forgotten, not counted
+ *              as lost; so is any later observation there of one of the
+ *              destroyed `values` (a consumer's prefetched copy delivered late)
  *   crash, other   ignored by the checker (logged for people)
  *
  * A key names one partition, `topic/partition` by convention.
@@ -54,15 +57,16 @@ export interface Op {
   mops?: Mop[];
   /** assign/subscribe: the keys now owned. */
   keys?: string[];
-  /** assign/subscribe: the position was moved explicitly as well. */
-  seek?: boolean;
+  /** assign/subscribe: the position was moved explicitly as well (true: every key; or just these keys). */
+  seek?: boolean | string[];
   /** poll: keys whose assignment changed while polling (a rebalance). */
   rebalance?: string[];
   /** Producer identity for send-order checks (default: the process). */
   producer?: string;
-  /** truncate: the key and first destroyed offset. */
+  /** truncate: the key, the first destroyed offset, and (when known) the values destroyed. */
   key?: string;
   offset?: number;
+  values?: string[];
   /** Error text of a fail/info completion. */
   error?: string;
   /** Free-form detail for people reading the history. */
@@ -84,6 +88,8 @@ export class History {
   readonly ops: Op[] = [];
   private readonly t0 = process.hrtime.bigint();
   private readonly open = new Map<string, Op>();
+  /** After seal(), late events (a client still winding down) are dropped. */
+  private sealed = false;
 
   now(): number {
     return Number(process.hrtime.bigint() - this.t0);
@@ -95,7 +101,8 @@ export class History {
     return op;
   }
 
-  invoke(process: string, f: OpF, fields: OpFields = {}): Op {
+  invoke(process: string, f: OpF, fields: OpFields = {}): Op | undefined {
+    if (this.sealed) return undefined;
     const prev = this.open.get(process);
     if (prev) throw new Error(`history: process ${process} invoked ${f} while ${prev.f} is still open`);
     const op = this.push(process, 'invoke', f, fields);
@@ -103,7 +110,8 @@ export class History {
     return op;
   }
 
-  complete(process: string, type: Exclude<OpType, 'invoke'>, fields: OpFields = {}): Op {
+  complete(process: string, type: Exclude<OpType, 'invoke'>, fields: OpFields = {}): Op | undefined {
+    if (this.sealed) return undefined;
     const inv = this.open.get(process);
     if (!inv) throw new Error(`history: process ${process} completed with nothing open`);
     this.open.delete(process);
@@ -118,7 +126,8 @@ export class History {
   }
 
   /** A one-shot event (fault injection note, crash marker): recorded as an info op with no invoke. */
-  note(process: string, f: OpF, fields: OpFields = {}): Op {
+  note(process: string, f: OpF, fields: OpFields = {}): Op | undefined {
+    if (this.sealed) return undefined;
     return this.push(process, 'info', f, fields);
   }
 
@@ -130,6 +139,12 @@ export class History {
   /** Completes every open operation as `info` (the run ended while they were in flight). */
   closeOpen(error = 'still open when the run ended'): void {
     for (const p of this.pending()) this.complete(p, 'info', { error });
+  }
+
+  /** Closes open operations as info and drops every later event. */
+  seal(error = 'still open when the run ended'): void {
+    this.closeOpen(error);
+    this.sealed = true;
   }
 
   toJSONL(): string {

@@ -203,16 +203,18 @@ export function checkQueue(history: readonly Op[], opts: CheckOptions = {}): Que
     op.type === 'ok' || (op.type === 'info' && sends(op).some((m) => okRead.has(m.value)));
 
   // 3. Observations, minus those a later truncate note destroyed.
-  const truncations = new Map<string, { index: number; offset: number }[]>();
+  const truncations = new Map<string, { index: number; offset: number; values: Set<string> }[]>();
   for (const op of ops) {
     if (op.f === 'truncate' && op.key !== undefined && op.offset !== undefined) {
       let t = truncations.get(op.key);
       if (!t) truncations.set(op.key, (t = []));
-      t.push({ index: op.index, offset: op.offset });
+      t.push({ index: op.index, offset: op.offset, values: new Set(op.values ?? []) });
     }
   }
   const dead = (o: Obs) =>
-    (truncations.get(o.key) ?? []).some((t) => t.index > o.opIndex && t.offset <= o.offset);
+    (truncations.get(o.key) ?? []).some(
+      (t) => t.offset <= o.offset && (t.index > o.opIndex || t.values.has(o.value)),
+    );
   const live: Obs[] = [];
   const deadValues = new Set<string>();
   for (const op of completions) {
@@ -335,8 +337,9 @@ export function checkQueue(history: readonly Op[], opts: CheckOptions = {}): Que
     if (op.f === 'assign' || op.f === 'subscribe') {
       const keep = new Set(op.keys ?? []);
       const lr = stateOf(lastRead, op.process);
+      const moved = (k: string) => op.seek === true || (Array.isArray(op.seek) && op.seek.includes(k));
       const stale = [...new Set([...lr.keys(), ...stateOf(delivered, op.process).keys()])].filter(
-        (k) => op.seek || !keep.has(k),
+        (k) => moved(k) || !keep.has(k),
       );
       forget(op.process, stale);
       continue;
@@ -348,6 +351,8 @@ export function checkQueue(history: readonly Op[], opts: CheckOptions = {}): Que
     const dl = stateOf(delivered, op.process);
     const firstInOp = new Set<string>();
     for (const m of polls(op)) {
+      // a stale copy of destroyed data says nothing about this consumer's position
+      if (dead({ key: m.key, offset: m.offset, value: m.value, opIndex: op.index })) continue;
       const o = orders.get(m.key);
       const idx = o?.indexOfOffset.get(m.offset);
       const prev = lr.get(m.key);

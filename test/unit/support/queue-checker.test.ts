@@ -205,6 +205,32 @@ describe('queue checker', () => {
     assert.deepEqual(types(h), []);
   });
 
+  it('a seek of some keys resets only those', () => {
+    const h = new History();
+    assign(h, 'c0', [K, K1]);
+    send(h, 'p0', ['a', 'b'], 'ok', [0, 1]);
+    send(h, 'p0', ['x', 'y'], 'ok', [0, 1], K1);
+    poll(h, 'c0', [
+      [0, 'a'],
+      [1, 'b'],
+    ]);
+    poll(
+      h,
+      'c0',
+      [
+        [0, 'x'],
+        [1, 'y'],
+      ],
+      K1,
+    );
+    h.invoke('c0', 'assign', { keys: [K, K1], seek: [K] });
+    h.complete('c0', 'ok');
+    poll(h, 'c0', [[0, 'a']]);
+    assert.deepEqual(types(h), []);
+    poll(h, 'c0', [[0, 'x']], K1);
+    assert.deepEqual(types(h), ['duplicate', 'nonmonotonic-poll']);
+  });
+
   it('re-assigning without a seek keeps the position check', () => {
     const h = clean();
     assign(h, 'c0', [K]);
@@ -395,6 +421,28 @@ describe('queue checker', () => {
     const bad = checkQueue(mk(false).ops);
     assert.ok(bad.errorTypes.includes('inconsistent-offsets'), formatResult(bad));
     assert.equal(bad.unseen.count, 1, 'c');
+  });
+
+  it('truncate notes with values: a prefetched copy of destroyed data delivered after the note is forgotten', () => {
+    const mk = (values?: string[]) => {
+      const h = new History();
+      assign(h, 'c0', [K]);
+      send(h, 'p0', ['a', 'b'], 'ok', [0, 1]);
+      poll(h, 'c0', [[0, 'a']]);
+      h.note('nemesis', 'truncate', { key: K, offset: 1, ...(values ? { values } : {}) });
+      poll(h, 'c0', [[1, 'b']]); // fetched before the crash, handed to the application after the note
+      send(h, 'p1', ['c'], 'ok', [1]);
+      assign(h, 'c0', [K], true);
+      poll(h, 'c0', [
+        [0, 'a'],
+        [1, 'c'],
+      ]);
+      return h;
+    };
+    const r = checkQueue(mk(['b']).ops);
+    assert.equal(r.valid, true, formatResult(r));
+    assert.equal(r.stats.destroyed, 1);
+    assert.ok(checkQueue(mk().ops).errorTypes.includes('inconsistent-offsets'));
   });
 
   it('a truncate note resets consumer positions for that key', () => {
