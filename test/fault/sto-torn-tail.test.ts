@@ -5,7 +5,9 @@
  * librdkafka consumer. After each kill the test damages the files in turn:
  * cuts the active segment inside its last batch, appends 0-4 KiB of garbage,
  * deletes or zeroes the .index/.timeindex files, corrupts the recovery-point
- * and leader-epoch checkpoints. Then it restarts the broker.
+ * and leader-epoch checkpoints, and cuts a tail again under a well-formed
+ * recovery-point checkpoint that claims everything is flushed. Then it
+ * restarts the broker.
  *
  * Pass:
  *  - the broker starts (bounded);
@@ -20,7 +22,7 @@
  *    what the test itself cut away (recorded as `truncate` notes), unseen = 0
  *    after the final drain.
  *
- * Default: 4 kill rounds (one per damage kind), ~20 s. SAMSA_FAULT_LONG=1: 16 rounds.
+ * Default: 5 kill rounds (one per damage kind), ~15 s. SAMSA_FAULT_LONG=1: 20 rounds, ~45 s.
  * Run: node --test test/fault/sto-torn-tail.test.ts
  */
 import assert from 'node:assert/strict';
@@ -33,6 +35,7 @@ import {
   corruptCheckpoints,
   type Damage,
   damageIndexes,
+  lyingRecoveryPoint,
   type PartitionScan,
   partitionDir,
   scannedValues,
@@ -45,8 +48,8 @@ import { pick, randInt } from '../support/harness/rng.ts';
 
 const TOPIC = 'torn';
 const PARTITIONS = [0, 1, 2];
-const ROUNDS = LONG ? 16 : 4;
-const KINDS = ['truncate', 'garbage', 'indexes', 'checkpoints'] as const;
+const KINDS = ['truncate', 'garbage', 'indexes', 'checkpoints', 'truncate+lying-checkpoint'] as const;
+const ROUNDS = LONG ? 20 : KINDS.length;
 
 const skip = pythonClientSkip();
 
@@ -161,7 +164,7 @@ test('STO-TornTail: SIGKILL mid-write, torn tails, garbage, lost indexes, corrup
     for (const p of PARTITIONS) {
       const dir = partitionDir(dataDir, TOPIC, p);
       let d: Damage | undefined;
-      if (kind === 'truncate' && p === victim) d = truncateInsideLastBatch(dir, run.rand);
+      if (kind.startsWith('truncate') && p === victim) d = truncateInsideLastBatch(dir, run.rand);
       if (kind === 'garbage' && p === victim) d = appendGarbage(dir, run.rand);
       if (kind === 'indexes') d = damageIndexes(dir, run.rand);
       if (kind === 'checkpoints') d = corruptCheckpoints(dataDir, dir, run.rand);
@@ -181,6 +184,11 @@ test('STO-TornTail: SIGKILL mid-write, torn tails, garbage, lost indexes, corrup
           note: d.detail,
         });
       }
+    }
+    if (kind === 'truncate+lying-checkpoint') {
+      const d = lyingRecoveryPoint(dataDir, partitionDir(dataDir, TOPIC, victim));
+      damages.push({ ...d, round });
+      run.log(`round ${round}: ${d.kind}: ${d.detail}`);
     }
     const scans = new Map(PARTITIONS.map((p) => [p, scanPartition(partitionDir(dataDir, TOPIC, p))]));
     lastScans = scans;

@@ -209,6 +209,18 @@ const GARBAGE_CHECKPOINTS = [
   '0\n1\n',
 ];
 
+/**
+ * A well-formed recovery-point checkpoint that claims far more is flushed than
+ * exists (the partition dir is `<topic>-<partition>`): recovery must still
+ * check the active segment.
+ */
+export function lyingRecoveryPoint(dataDir: string, dir: string): Damage {
+  const m = /^(.+)-(\d+)$/.exec(dir.split('/').at(-1)!)!;
+  const text = `0\n1\n${m[1]} ${m[2]} 1000000000\n`;
+  writeFileSync(join(dataDir, 'recovery-point-offset-checkpoint'), text);
+  return { kind: 'lying-recovery-point', detail: `recovery-point := ${JSON.stringify(text)}` };
+}
+
 /** Replaces the log dir's recovery-point checkpoint and the partition's leader-epoch checkpoint with garbage. */
 export function corruptCheckpoints(dataDir: string, dir: string, rand: Rand): Damage {
   const rp = join(dataDir, 'recovery-point-offset-checkpoint');
