@@ -1,4 +1,4 @@
-import { crc32c } from '../protocol/primitives/crc32c.ts';
+import { crc32cRange } from '../protocol/primitives/crc32c.ts';
 import {
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
@@ -65,12 +65,12 @@ export function isLogAppendTime(attributes: number): boolean {
 /** CRC32C over bytes 21..end of the batch at `pos`, compared with the stored CRC. */
 export function batchCrcOk(buf: Buffer, pos: number, size: number): boolean {
   const stored = buf.readUInt32BE(pos + OFFSET_CRC);
-  return crc32c(buf.subarray(pos + OFFSET_ATTRIBUTES, pos + size)) === stored;
+  return crc32cRange(buf, pos + OFFSET_ATTRIBUTES, pos + size) === stored;
 }
 
 /** Recomputes and stores the CRC of the batch at `pos`. */
 export function rewriteCrc(buf: Buffer, pos: number, size: number): void {
-  buf.writeUInt32BE(crc32c(buf.subarray(pos + OFFSET_ATTRIBUTES, pos + size)), pos + OFFSET_CRC);
+  buf.writeUInt32BE(crc32cRange(buf, pos + OFFSET_ATTRIBUTES, pos + size), pos + OFFSET_CRC);
 }
 
 export function headerAt(buf: Buffer, pos: number, size: number): BatchInfo {

@@ -11,7 +11,11 @@ import type { EpochEntry } from './leader-epoch.ts';
 export interface AppendOptions {
   /** Leader epoch stamped into each batch (leader appends). */
   leaderEpoch?: number;
-  /** Verify each batch's CRC before writing (default true). */
+  /**
+   * Verify each batch's CRC before writing (default true). Pass false only
+   * when the caller has checked it: appended batches count as verified, and
+   * reads in this process do not check them again.
+   */
   verifyCrc?: boolean;
   /** Wall-clock time for LogAppendTime topics; defaults to the engine clock. */
   now?: number;
@@ -34,7 +38,10 @@ export interface ReadOptions {
 }
 
 export interface ReadResult {
-  /** Whole batches, exactly as stored; each passed its CRC check. */
+  /**
+   * Whole batches, exactly as stored; each passed its CRC check in this
+   * process (at append, in recovery, or in this or an earlier read).
+   */
   batches: Buffer[];
   bytes: number;
   /** Offset to fetch next (after the last returned batch), or the requested offset if none. */

@@ -77,3 +77,12 @@ export const crc32cIsNative = native !== null;
 
 /** CRC32C of `data`, continuing from `initial` (0 for a fresh checksum). */
 export const crc32c: Crc32c = native ?? crc32cSoftware;
+
+/**
+ * CRC32C of `buf[start, end)`. Passes the native code a plain Uint8Array
+ * view: `Buffer.subarray` costs ~1 µs per call (a FastBuffer construction),
+ * about 15% of checking a 16 KiB batch.
+ */
+export function crc32cRange(buf: Uint8Array, start: number, end: number): number {
+  return crc32c(new Uint8Array(buf.buffer, buf.byteOffset + start, end - start));
+}

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BATCH_HEADER_SIZE } from '../../protocol/records/batch-header.ts';
 import { type BatchInfo, checkBatchAt, headerAt, readInt64 } from '../batch.ts';
 import type { LogConfig } from '../config.ts';
 import { StorageError } from '../errors.ts';
@@ -19,6 +20,8 @@ export function segmentFileName(baseOffset: number): string {
 }
 
 const HEADER_WINDOW = 16 * 1024;
+/** Read ends remembered per segment (next offset -> file position). */
+const READ_END_SLOTS = 4;
 const SCAN_CHUNK = 1024 * 1024;
 /** Chunk for lookups that usually stop within a batch or two of the index entry. */
 const LOOKUP_CHUNK = 64 * 1024;
@@ -106,6 +109,18 @@ export class FileSegment implements Segment {
   private dataDirty = false;
   private bytesSinceIndex = 0;
   private deleted = false;
+  /**
+   * CRC verification done in this process: bytes [0, verifiedEnd) and
+   * [appendedFrom, size) hold batches that passed their CRC check (scanned by
+   * recovery, appended after the caller or the log validated them, or
+   * checked by an earlier read). Reads check the CRC of other batches only,
+   * so every batch is checked once per process before it is served.
+   */
+  private verifiedEnd = 0;
+  private appendedFrom = Number.POSITIVE_INFINITY;
+  /** Where recent reads ended (next offset -> file position), for sequential consumers. */
+  private readonly readEnds: number[] = [];
+  private readEndsNext = 0;
 
   private constructor(env: SegmentEnv, dir: string, baseOffset: number, suffix: string, now: number) {
     this.env = env;
@@ -167,6 +182,7 @@ export class FileSegment implements Segment {
     const truncated = res.validEnd < fileSize;
     if (truncated) io.ftruncate(fd, res.validEnd);
     s._size = res.validEnd;
+    s.verifiedEnd = res.validEnd;
     s.rewriteIndexFiles();
     return { segment: s, truncated, ...(res.problem ? { problem: res.problem } : {}) };
   }
@@ -341,6 +357,9 @@ export class FileSegment implements Segment {
     this.dataDirty = true;
     for (const b of infos) this.indexBatch(b, start + b.position);
     this._size = start + buf.length;
+    // the batches were validated (CRC included) before reaching the segment
+    if (this.verifiedEnd === start) this.verifiedEnd = this._size;
+    else if (this.appendedFrom > start) this.appendedFrom = start;
     this._next = infos[infos.length - 1]!.lastOffset + 1;
     if (now > this.lastModified) this.lastModified = now;
     if (this.idx!.n - this.idxWritten >= INDEX_WRITE_BATCH) this.writeIndexTail();
@@ -421,33 +440,99 @@ export class FileSegment implements Segment {
     return { pos: end, size: 0 };
   }
 
+  /** True when the batch at file position `pos` has not passed a CRC check in this process. */
+  private needsCrc(pos: number): boolean {
+    return pos >= this.verifiedEnd && pos < this.appendedFrom;
+  }
+
+  /** The batches before `end` are verified (called with end after the batch at verifiedEnd). */
+  private verifiedTo(end: number): void {
+    this.verifiedEnd = end;
+    if (end >= this.appendedFrom) {
+      this.verifiedEnd = this._size;
+      this.appendedFrom = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  /** File position of the batch a recent read stopped before, when it ended just below `offset`. */
+  private readEndPos(offset: number): number {
+    const e = this.readEnds;
+    for (let i = 0; i < e.length; i += 2) if (e[i] === offset) return e[i + 1]!;
+    return -1;
+  }
+
+  /** `pos` may equal the size: the next append starts there (truncation forgets these). */
+  private rememberReadEnd(offset: number, pos: number): void {
+    const e = this.readEnds;
+    for (let i = 0; i < e.length; i += 2) if (e[i] === offset) return;
+    const at = this.readEndsNext;
+    e[at] = offset;
+    e[at + 1] = pos;
+    this.readEndsNext = (at + 2) % (2 * READ_END_SLOTS);
+  }
+
+  private forgetReadEnds(): void {
+    this.readEnds.length = 0;
+    this.readEndsNext = 0;
+  }
+
   read(offset: number, maxBytes: number, maxOffset: number, minOne: boolean): SegmentRead {
-    const empty = { bufs: [] as Buffer[], bytes: 0, nextOffset: offset };
-    if (this._size === 0) return { ...empty, stopped: false };
-    const loc = this.locate(offset);
-    if (loc.corrupt) return { ...empty, stopped: true, corruptAt: offset };
-    if (loc.pos >= this._size) return { ...empty, stopped: false };
-    const avail = this._size - loc.pos;
+    if (this._size === 0) return { bufs: [], bytes: 0, nextOffset: offset, stopped: false };
+    // A consumer reading on from where its last read stopped skips the index lookup and header scan.
+    const cached = this.readEndPos(offset);
+    let pos: number;
+    let firstSize = -1;
+    if (cached >= 0) {
+      if (cached >= this._size) return { bufs: [], bytes: 0, nextOffset: offset, stopped: false };
+      pos = cached;
+    } else {
+      const loc = this.locate(offset);
+      if (loc.corrupt) return { bufs: [], bytes: 0, nextOffset: offset, stopped: true, corruptAt: offset };
+      if (loc.pos >= this._size) return { bufs: [], bytes: 0, nextOffset: offset, stopped: false };
+      pos = loc.pos;
+      firstSize = loc.size;
+    }
+    const avail = this._size - pos;
     let want = Math.min(avail, Math.max(0, maxBytes));
-    if (minOne && want < loc.size) want = loc.size;
-    if (want <= 0) return { ...empty, stopped: true };
-    const buf = Buffer.allocUnsafe(want);
-    const n = this.env.io.read(this.fd(), buf, 0, want, loc.pos);
+    if (minOne && want < firstSize) want = firstSize;
+    if (minOne && firstSize < 0 && want < BATCH_HEADER_SIZE) want = Math.min(avail, BATCH_HEADER_SIZE);
+    if (want <= 0) return { bufs: [], bytes: 0, nextOffset: offset, stopped: true };
+    let buf = Buffer.allocUnsafe(want);
+    let n = this.env.io.read(this.fd(), buf, 0, want, pos);
+    if (cached >= 0 && n >= 27) {
+      if (readInt64(buf, 0) + buf.readInt32BE(23) < offset) {
+        // stale entry (cannot happen while truncation clears them): take the slow path
+        this.forgetReadEnds();
+        return this.read(offset, maxBytes, maxOffset, minOne);
+      }
+      const size = buf.readInt32BE(8) + 12;
+      if (minOne && size > n && size <= avail) {
+        buf = Buffer.allocUnsafe(size);
+        n = this.env.io.read(this.fd(), buf, 0, size, pos);
+      }
+    }
     const bufs: Buffer[] = [];
     let p = 0;
     let next = offset;
     while (p < n) {
-      const r = checkBatchAt(buf, p, n, true);
+      const filePos = pos + p;
+      const verify = this.needsCrc(filePos);
+      const r = checkBatchAt(buf, p, n, verify);
       if (r.problem === 'truncated') break;
       if (r.problem !== undefined) {
         return { bufs, bytes: p, nextOffset: next, stopped: true, corruptAt: next };
       }
+      if (verify && filePos === this.verifiedEnd) this.verifiedTo(filePos + r.size);
       const last = readInt64(buf, p) + buf.readInt32BE(p + 23);
-      if (last >= maxOffset) return { bufs, bytes: p, nextOffset: next, stopped: true };
+      if (last >= maxOffset) {
+        this.rememberReadEnd(next, filePos);
+        return { bufs, bytes: p, nextOffset: next, stopped: true };
+      }
       bufs.push(buf.subarray(p, p + r.size));
       p += r.size;
       next = last + 1;
     }
+    this.rememberReadEnd(next, pos + p);
     return { bufs, bytes: p, nextOffset: next, stopped: p < avail };
   }
 
@@ -509,6 +594,9 @@ export class FileSegment implements Segment {
     this.env.io.ftruncate(this.fd(), pos);
     this.dataDirty = true;
     this._size = pos;
+    this.forgetReadEnds();
+    if (this.verifiedEnd > pos) this.verifiedEnd = pos;
+    if (this.appendedFrom >= pos) this.appendedFrom = Number.POSITIVE_INFINITY;
     // recompute tail state from the index
     this.idx!.truncateToPosition(pos);
     let next = this.baseOffset;
@@ -562,7 +650,7 @@ export class FileSegment implements Segment {
       let p = 0;
       let grew = false;
       while (p < n) {
-        const r = checkBatchAt(chunk, p, n, true);
+        const r = checkBatchAt(chunk, p, n, this.needsCrc(pos + p));
         if (r.problem === 'truncated') {
           const size = p + 12 <= n ? chunk.readInt32BE(p + 8) + 12 : 0;
           if (pos + p + Math.max(size, 12) > end) {
