@@ -13,6 +13,7 @@ import { HandlerRegistry } from './handlers/registry.ts';
 import { Appender } from './replica/append.ts';
 import { ReplicaManager } from './replica/replica-manager.ts';
 import { type BoundListener, ListenerSet, parseListener } from './server/listeners.ts';
+import type { RequestMemoryPool } from './server/request-memory-pool.ts';
 import type { BrokerServices } from './services.ts';
 import { TopicManager } from './topics/topic-manager.ts';
 import { ProducerIdManager, producerIdStoreFor } from './txn/producer-id-manager.ts';
@@ -108,6 +109,11 @@ export class Broker implements BrokerServices {
     this.listeners = new ListenerSet(this.config, this, this.registry, this.log);
     await this.listeners.start();
     this.warnUnreachableAdvertised();
+  }
+
+  /** Request memory shared by all connections (queued.max.request.bytes); for tests and metrics. */
+  get requestMemory(): RequestMemoryPool | undefined {
+    return this.listeners?.pool;
   }
 
   /** Listeners as bound (ports resolved). */

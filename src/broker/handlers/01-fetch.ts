@@ -22,6 +22,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
     const res = await ctx.services.replicas.fetches.fetch(req, {
       apiVersion: ctx.apiVersion,
       signal: ctx.signal,
+      responseBudget: ctx.responseBudget,
     });
     if (ctx.apiVersion >= 16) {
       // Endpoints of the leaders named in currentLeader hints.

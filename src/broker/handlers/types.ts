@@ -22,6 +22,12 @@ export interface RequestContext {
   log: Logger;
   /** Aborted when the connection closes (long-polling handlers stop waiting). */
   signal?: AbortSignal;
+  /**
+   * Bytes a large response may take now: queued.max.request.bytes less the
+   * responses still being written. Fetch sizes its response to it (at least
+   * one batch). Absent: no limit.
+   */
+  responseBudget?: () => number;
 }
 
 /** Returned by a handler when the request gets no response (acks=0 produce). */

@@ -84,6 +84,12 @@ export interface FetchCall {
   apiVersion: number;
   /** Aborted when the request's connection closes. */
   signal?: AbortSignal;
+  /**
+   * Response bytes the broker can hold now (queued.max.request.bytes less
+   * responses still being written): the response is cut to it, still
+   * carrying at least one batch (KIP-74), and then answers once it has any.
+   */
+  responseBudget?: () => number;
 }
 
 /** What reading one partition gave. */
@@ -203,8 +209,11 @@ export class FetchManager {
     if (ctx.kind === 'error') return emptyResponse(ctx.errorCode);
 
     const targets = this.sessions.targets(ctx);
-    let reads = await this.readAll(targets, maxBytes, spec);
-    const minBytes = req.minBytes;
+    const limit = (): number => Math.max(0, Math.min(maxBytes, call.responseBudget?.() ?? INT32_MAX));
+    const first = limit();
+    let reads = await this.readAll(targets, first, spec);
+    // Cut by memory pressure: waiting for more than fits would only delay the consumer.
+    const minBytes = first < maxBytes ? Math.min(req.minBytes, Math.max(1, first)) : req.minBytes;
     const bytes = reads.reduce((n, r) => n + r.bytes, 0);
     const answerNow =
       req.maxWaitMs <= 0 ||
@@ -214,7 +223,7 @@ export class FetchManager {
     if (!answerNow) {
       const end = await this.waitForData(reads, minBytes, req.maxWaitMs, spec, call.signal);
       if (end === 'aborted') return emptyResponse(ErrorCode.NONE);
-      reads = await this.readAll(targets, maxBytes, spec);
+      reads = await this.readAll(targets, limit(), spec);
     }
     return this.respond(ctx, reads, spec);
   }

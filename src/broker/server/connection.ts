@@ -6,7 +6,11 @@
  * appends from one producer equal to its send order, and responses in request
  * order, acks=0 produce included (it takes its turn and sends nothing).
  * Reading pauses while decoded-but-unhandled bytes exceed a cap, so a client
- * that pipelines faster than we handle is pushed back by TCP.
+ * that pipelines faster than we handle is pushed back by TCP; and while the
+ * broker-wide request memory pool (queued.max.request.bytes,
+ * queued.max.requests; request-memory-pool.ts) is full. Every byte read is
+ * charged to the pool until its request is answered or the connection
+ * closes; response bytes are charged until the socket has flushed them.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/logger.ts';
@@ -23,6 +27,7 @@ import type { HandlerRegistry } from '../handlers/registry.ts';
 import { NO_RESPONSE, type RequestContext } from '../handlers/types.ts';
 import type { BrokerServices } from '../services.ts';
 import { FrameDecoder, FrameError } from './framing.ts';
+import type { PoolMember, RequestMemoryPool } from './request-memory-pool.ts';
 
 export interface ConnectionOptions {
   id: string;
@@ -34,13 +39,19 @@ export interface ConnectionOptions {
   maxFrameBytes: number;
   idleTimeoutMs: number;
   log: Logger;
+  /** Broker-wide request memory; a private unlimited pool when absent. */
+  pool?: RequestMemoryPool;
   onClose: (c: Connection) => void;
 }
 
 /** Pause reading when this many bytes of complete frames wait to be handled. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
-export class Connection {
+/** Why reading is paused (bits). */
+const PAUSED_QUEUE = 1;
+const PAUSED_POOL = 2;
+
+export class Connection implements PoolMember {
   readonly id: string;
   readonly socket: Socket;
   private readonly opts: ConnectionOptions;
@@ -49,7 +60,13 @@ export class Connection {
   private queuedBytes = 0;
   private busy = false;
   private closed = false;
-  private paused = false;
+  private paused = 0;
+  private readonly pool: RequestMemoryPool | undefined;
+  /** Request bytes charged to the pool and not yet released; `heldFrameBytes` of them complete frames. */
+  private heldBytes = 0;
+  private heldFrameBytes = 0;
+  /** Response bytes charged to the pool and not yet flushed. */
+  private heldResponseBytes = 0;
   readonly log: Logger;
   /** In-flight request count (0 or 1), for graceful shutdown. */
   inFlight = 0;
@@ -63,9 +80,12 @@ export class Connection {
     this.socket = opts.socket;
     this.log = opts.log;
     this.decoder = new FrameDecoder(opts.maxFrameBytes);
+    this.pool = opts.pool;
     const s = opts.socket;
     s.setNoDelay(true);
     s.setTimeout(opts.idleTimeoutMs, () => {
+      // Not idle: the client waits for the pool; the clock restarts when it may read.
+      if ((this.paused & PAUSED_POOL) !== 0) return;
       this.log.debug('idle timeout; closing');
       this.close();
     });
@@ -75,9 +95,19 @@ export class Connection {
     s.on('drain', () => this.pump());
   }
 
+  /** Bytes of an incomplete frame held by the decoder (PoolMember). */
+  get partialBytes(): number {
+    return this.decoder.pendingBytes;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.decoder.push(chunk);
+    const pool = this.pool;
+    if (pool) {
+      pool.charge(chunk.length);
+      this.heldBytes += chunk.length;
+    }
     let completed = false;
     try {
       for (;;) {
@@ -86,6 +116,10 @@ export class Connection {
         completed = true;
         this.queue.push(frame);
         this.queuedBytes += frame.length;
+        if (pool) {
+          pool.framed(frame.length + 4);
+          this.heldFrameBytes += frame.length + 4;
+        }
       }
     } catch (e) {
       if (e instanceof FrameError) {
@@ -95,12 +129,29 @@ export class Connection {
       }
       throw e;
     }
+    if (this.queuedBytes > MAX_QUEUED_BYTES) this.pause(PAUSED_QUEUE);
+    if (pool && !pool.mayRead(this)) this.pause(PAUSED_POOL);
     this.watchPartialFrame(completed);
-    if (this.queuedBytes > MAX_QUEUED_BYTES && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    }
     this.pump();
+  }
+
+  private pause(reason: number): void {
+    if (this.paused === 0) this.socket.pause();
+    this.paused |= reason;
+  }
+
+  private unpause(reason: number): void {
+    if ((this.paused & reason) === 0) return;
+    this.paused &= ~reason;
+    if (this.paused === 0 && !this.closed) this.socket.resume();
+  }
+
+  /** PoolMember: the pool has room again. */
+  resumeReading(): void {
+    if (this.closed) return;
+    this.unpause(PAUSED_POOL);
+    this.socket.setTimeout(this.opts.idleTimeoutMs);
+    this.watchPartialFrame(false);
   }
 
   private partialTimer: NodeJS.Timeout | null = null;
@@ -110,12 +161,14 @@ export class Connection {
    * trickling bytes into a frame (slowloris) does not count as activity.
    */
   private watchPartialFrame(completedFrame: boolean): void {
-    if (completedFrame || this.decoder.pendingBytes === 0) {
+    // Waiting for the pool is the broker's doing, not the client's: no clock then.
+    const stop = completedFrame || this.decoder.pendingBytes === 0 || (this.paused & PAUSED_POOL) !== 0;
+    if (stop) {
       if (this.partialTimer) {
         clearTimeout(this.partialTimer);
         this.partialTimer = null;
       }
-      if (this.decoder.pendingBytes === 0) return;
+      if (this.decoder.pendingBytes === 0 || (this.paused & PAUSED_POOL) !== 0) return;
     }
     if (this.partialTimer) return;
     this.partialTimer = setTimeout(() => {
@@ -136,27 +189,36 @@ export class Connection {
     if (this.socket.writableNeedDrain) return;
     const frame = this.queue.shift();
     if (frame === undefined) {
-      if (this.paused) {
-        this.paused = false;
-        this.socket.resume();
-      }
+      this.unpause(PAUSED_QUEUE);
       for (const w of this.idleWaiters.splice(0)) w();
       return;
     }
     this.queuedBytes -= frame.length;
     this.busy = true;
     this.inFlight = 1;
+    this.pool?.started();
     this.handle(frame).then(
-      () => this.afterRequest(),
+      () => this.afterRequest(frame.length + 4),
       (err) => {
         this.log.error({ err }, 'unexpected error handling request; closing connection');
         this.close();
-        this.afterRequest();
+        this.afterRequest(frame.length + 4);
       },
     );
   }
 
-  private afterRequest(): void {
+  /** Returns a handled request's bytes to the pool (nothing when close already did). */
+  private releaseRequest(bytes: number): void {
+    if (!this.pool) return;
+    const n = Math.min(bytes, this.heldFrameBytes);
+    if (n <= 0) return;
+    this.heldBytes -= n;
+    this.heldFrameBytes -= n;
+    this.pool.release(n, n);
+  }
+
+  private afterRequest(frameBytes: number): void {
+    this.releaseRequest(frameBytes);
     this.busy = false;
     this.inFlight = 0;
     if (this.closed) {
@@ -169,14 +231,32 @@ export class Connection {
   private send(chunks: Buffer[]): void {
     if (this.closed) return;
     const s = this.socket;
+    const pool = this.pool;
+    let done: (() => void) | undefined;
+    if (pool) {
+      let n = 0;
+      for (const c of chunks) n += c.length;
+      pool.chargeResponse(n);
+      this.heldResponseBytes += n;
+      done = () => {
+        const r = Math.min(n, this.heldResponseBytes);
+        this.heldResponseBytes -= r;
+        pool.releaseResponse(r);
+      };
+    }
     if (chunks.length === 1) {
-      s.write(chunks[0]!);
+      s.write(chunks[0]!, done);
       return;
     }
     s.cork();
-    for (const c of chunks) s.write(c);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) s.write(chunks[i]!);
+    s.write(chunks[last]!, done);
     s.uncork();
   }
+
+  /** Responses in flight through this socket take at most this many bytes now (Fetch sizes itself to it). */
+  private responseBudget = (): number => this.pool?.responseBudget() ?? Number.POSITIVE_INFINITY;
 
   private async handle(frame: Buffer): Promise<void> {
     if (frame.length < 8) {
@@ -235,6 +315,7 @@ export class Connection {
       connectionId: this.id,
       log: this.log,
       signal: this.closedSignal.signal,
+      responseBudget: this.pool ? this.responseBudget : undefined,
     };
     let res: unknown;
     try {
@@ -265,17 +346,37 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
+    this.dropQueue();
     this.closedSignal.abort();
     this.socket.end();
     this.socket.destroySoon?.();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
+  /**
+   * Drops unhandled requests and returns every request byte this connection
+   * holds to the pool (a handler still running releases nothing later).
+   */
+  private dropQueue(): void {
+    const dropped = this.queue.length;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    const pool = this.pool;
+    if (!pool) return;
+    if (this.heldBytes > 0 || dropped > 0) pool.release(this.heldBytes, this.heldFrameBytes, dropped);
+    this.heldBytes = 0;
+    this.heldFrameBytes = 0;
+    pool.leave(this);
+  }
+
   private onSocketClose(): void {
     this.closed = true;
     if (this.partialTimer) clearTimeout(this.partialTimer);
-    this.queue.length = 0;
+    this.dropQueue();
+    if (this.pool && this.heldResponseBytes > 0) {
+      this.pool.releaseResponse(this.heldResponseBytes);
+      this.heldResponseBytes = 0;
+    }
     this.closedSignal.abort();
     this.opts.onClose(this);
   }

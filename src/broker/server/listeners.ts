@@ -10,6 +10,7 @@ import type { Logger } from '../../common/logger.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
 import type { BrokerServices } from '../services.ts';
 import { Connection } from './connection.ts';
+import { RequestMemoryPool } from './request-memory-pool.ts';
 
 export interface ListenerSpec {
   name: string;
@@ -61,12 +62,18 @@ export class ListenerSet {
   private readonly registry: HandlerRegistry;
   private readonly log: Logger;
   private accepting = true;
+  /** Request memory shared by every connection (queued.max.request.bytes, queued.max.requests). */
+  readonly pool: RequestMemoryPool;
 
   constructor(config: BrokerConfig, services: BrokerServices, registry: HandlerRegistry, log: Logger) {
     this.config = config;
     this.services = services;
     this.registry = registry;
     this.log = log;
+    this.pool = new RequestMemoryPool({
+      maxBytes: config.int('queued.max.request.bytes'),
+      maxRequests: config.int('queued.max.requests'),
+    });
   }
 
   async start(): Promise<void> {
@@ -142,6 +149,7 @@ export class ListenerSet {
       securityProtocol,
       maxFrameBytes: this.config.int('socket.request.max.bytes'),
       idleTimeoutMs: this.config.int('connections.max.idle.ms'),
+      pool: this.pool,
       log: this.log.child({ conn: id, remote: `${socket.remoteAddress}:${socket.remotePort}` }),
       onClose: (c) => this.connections.delete(c),
     });

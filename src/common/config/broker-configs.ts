@@ -61,7 +61,27 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
     dynamic: true,
   }),
   d('connections.max.idle.ms', 'long', 600000, 'Idle connections are closed after this long.', { min: 1 }),
-  d('queued.max.request.bytes', 'long', -1, 'Cap on bytes of requests queued in the broker (-1: no cap).'),
+  // Kafka's default is -1 (no cap); Samsa caps at 256 MiB so that producers
+  // pipelining faster than the disk meet TCP backpressure before the process
+  // runs out of memory. Request bytes are Buffers outside the V8 heap, so
+  // --max-old-space-size does not bound them; size this to the memory the
+  // broker may use for requests in flight (RSS grows by up to about twice
+  // this: requests, plus fetch responses still being written, which Fetch
+  // sizes to what is left of the same cap).
+  d(
+    'queued.max.request.bytes',
+    'long',
+    268435456,
+    "Cap on bytes of requests received and not yet answered, across all connections; at the cap connections stop reading until it drains to 3/4 (TCP backpressure, nothing dropped). A single larger request is still admitted when nothing else is queued. Fetch responses being written are held to the same cap. 0 or -1: no cap (Kafka's default).",
+    { min: -1 },
+  ),
+  d(
+    'queued.max.requests',
+    'int',
+    500,
+    'Requests read and waiting for their turn, across all connections, before connections stop reading.',
+    { min: 1 },
+  ),
   d(
     'num.network.threads',
     'int',
