@@ -301,10 +301,19 @@ export class Log implements PartitionLog {
     });
   }
 
-  /** Makes offsets below `target` durable; concurrent callers share fsyncs (group commit). */
+  /**
+   * Makes offsets below `target` durable; concurrent callers share fsyncs (group commit).
+   * Rejects unless they are: a log closed (or dropped) before a sync covered the target
+   * must not let an fsync-before-ack append be acknowledged.
+   */
   async flushTo(target: number, full: boolean): Promise<void> {
     for (let i = 0; i < 1000 && this.recoveryPoint < Math.min(target, this.logEndOffset); i++) {
-      if (this.closed) return;
+      if (this.closed) {
+        throw new StorageError(
+          'CLOSED',
+          `log ${this.topic}-${this.partition} closed before offsets below ${target} were flushed`,
+        );
+      }
       if (this.flushInFlight) {
         await this.flushInFlight;
         continue;
