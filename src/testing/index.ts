@@ -16,6 +16,7 @@ import { createEngine, createMetadataStore, type StorageKind } from '../broker/s
 import { BrokerConfig } from '../common/config/broker-config.ts';
 import { DEV_PRESET, loadBrokerConfig } from '../common/config/load.ts';
 import type { Logger } from '../common/logger.ts';
+import type { FileIO } from '../storage/io.ts';
 
 export interface StartBrokerOptions {
   /** 'memory' (default) or 'file'. */
@@ -27,6 +28,11 @@ export interface StartBrokerOptions {
   /** Fixed port (default: an ephemeral port). */
   port?: number;
   logger?: Logger;
+  /**
+   * File storage only: the engine's file operations, for fault tests (a
+   * power-loss shim, injected ENOSPC; see storage/fault-io.ts). Kept across restart().
+   */
+  io?: FileIO;
 }
 
 export interface TestBroker {
@@ -65,7 +71,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<TestBr
       // Memory storage survives restart() by reusing the same engine and store.
       createEngine: async (c, l) => {
         if (kind === 'memory') return (engine ??= await createEngine(kind, c, l));
-        return createEngine(kind, c, l);
+        return createEngine(kind, c, l, opts.io ? { io: opts.io } : {});
       },
       ownsStorage: kind !== 'memory',
       createMetadataStore: (c) => {
