@@ -32,6 +32,7 @@ import { FaultRun, LONG } from '../support/harness/fault-run.ts';
 import { KafkajsRecordingProducer, kafkajsDrain } from '../support/harness/kafkajs-clients.ts';
 import {
   appendGarbage,
+  assertContinues,
   corruptCheckpoints,
   type Damage,
   damageIndexes,
@@ -52,37 +53,6 @@ const KINDS = ['truncate', 'garbage', 'indexes', 'checkpoints', 'truncate+lying-
 const ROUNDS = LONG ? 20 : KINDS.length;
 
 const skip = pythonClientSkip();
-
-/** The valid prefix of `before` must be exactly the start of `after`, which must be contiguous and clean. */
-function assertContinues(before: PartitionScan, after: PartitionScan, what: string): void {
-  assert.ok(
-    after.batches.length >= before.batches.length,
-    `${what}: ${after.batches.length} batches now, ${before.batches.length} valid before the restart`,
-  );
-  for (let i = 0; i < before.batches.length; i++) {
-    const a = before.batches[i]!;
-    const b = after.batches[i]!;
-    assert.deepEqual(
-      [b.baseOffset, b.lastOffset, b.leaderEpoch, b.crc],
-      [a.baseOffset, a.lastOffset, a.leaderEpoch, a.crc],
-      `${what}: batch ${i} changed across recovery`,
-    );
-  }
-  const next = after.batches[before.batches.length];
-  if (next)
-    assert.equal(
-      next.baseOffset,
-      before.validEnd,
-      `${what}: the first batch after recovery starts at the valid end`,
-    );
-  for (let i = 1; i < after.batches.length; i++) {
-    assert.equal(
-      after.batches[i]!.baseOffset,
-      after.batches[i - 1]!.lastOffset + 1,
-      `${what}: offsets contiguous at batch ${i}`,
-    );
-  }
-}
 
 test('STO-TornTail: SIGKILL mid-write, torn tails, garbage, lost indexes, corrupt checkpoints', {
   skip,

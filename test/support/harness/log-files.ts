@@ -10,6 +10,7 @@
  * batch keeps (offset range, leader epoch, CRC): the replica comparison of
  * the cluster tests compares these sequences across replicas.
  */
+import assert from 'node:assert/strict';
 import {
   closeSync,
   existsSync,
@@ -133,6 +134,37 @@ export function scannedValues(scan: PartitionScan): Map<number, string | null> {
     for (const r of d.records) out.set(b.baseOffset + r.offsetDelta, r.value?.toString('utf8') ?? null);
   }
   return out;
+}
+
+/** The valid prefix of `before` must be exactly the start of `after`, which must be contiguous and clean. */
+export function assertContinues(before: PartitionScan, after: PartitionScan, what: string): void {
+  assert.ok(
+    after.batches.length >= before.batches.length,
+    `${what}: ${after.batches.length} batches now, ${before.batches.length} valid before the restart`,
+  );
+  for (let i = 0; i < before.batches.length; i++) {
+    const a = before.batches[i]!;
+    const b = after.batches[i]!;
+    assert.deepEqual(
+      [b.baseOffset, b.lastOffset, b.leaderEpoch, b.crc],
+      [a.baseOffset, a.lastOffset, a.leaderEpoch, a.crc],
+      `${what}: batch ${i} changed across recovery`,
+    );
+  }
+  const next = after.batches[before.batches.length];
+  if (next)
+    assert.equal(
+      next.baseOffset,
+      before.validEnd,
+      `${what}: the first batch after recovery starts at the valid end`,
+    );
+  for (let i = 1; i < after.batches.length; i++) {
+    assert.equal(
+      after.batches[i]!.baseOffset,
+      after.batches[i - 1]!.lastOffset + 1,
+      `${what}: offsets contiguous at batch ${i}`,
+    );
+  }
 }
 
 // ------------------------------------------------------------------ damage

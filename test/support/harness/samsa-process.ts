@@ -73,6 +73,8 @@ export interface SamsaProcessOptions {
   dev?: boolean;
   /** Bound on waiting for the broker to answer (default 20 s). */
   readyTimeoutMs?: number;
+  /** Extra environment, e.g. NODE_OPTIONS=--max-old-space-size=256. */
+  env?: Record<string, string>;
 }
 
 export class SamsaProcess {
@@ -120,7 +122,10 @@ export class SamsaProcess {
     };
     const args = [SAMSA, 'start', ...(this.opts.dev === false ? [] : ['--dev'])];
     for (const [k, v] of Object.entries(sets)) args.push('--set', `${k}=${v}`);
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_')));
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KAFKA_'))),
+      ...this.opts.env,
+    };
     this.starts++;
     appendFileSync(
       this.opts.logFile,
