@@ -34,6 +34,47 @@ function tsElemType(f: FieldSpec): string {
   }
 }
 
+/**
+ * Response messages may carry record batches stored apart (a RecordsList, as
+ * Kafka's BaseRecords): structs holding a `records` field (directly or
+ * nested) get a type parameter `R` for it, `Buffer` by default (what
+ * decoders return), `Buffer | RecordsList` where encoders take it.
+ */
+let responseRecords = false;
+let recordsStructs = new Set<StructSpec>();
+const ENCODABLE_RECORDS = 'Buffer | RecordsList';
+
+function findRecordsStructs(msg: MessageSpec): Set<StructSpec> {
+  const out = new Set<StructSpec>();
+  if (msg.type !== 'response') return out;
+  const memo = new Map<StructSpec, boolean>();
+  const has = (st: StructSpec): boolean => {
+    const known = memo.get(st);
+    if (known !== undefined) return known;
+    memo.set(st, false);
+    const r = st.fields.some((f) => f.type === 'records' || (f.struct !== undefined && has(f.struct)));
+    memo.set(st, r);
+    if (r) out.add(st);
+    return r;
+  };
+  for (const st of msg.structs) has(st);
+  return out;
+}
+
+/** `st`'s type name with the records type argument `arg` when it has one. */
+function structRef(st: StructSpec, arg: string): string {
+  return recordsStructs.has(st) && arg !== '' ? `${st.typeName}<${arg}>` : st.typeName;
+}
+
+/** Field type inside an interface declaration (records as the type parameter `R`). */
+function declType(f: FieldSpec): string {
+  let elem = tsElemType(f);
+  if (f.type === 'records' && responseRecords) elem = 'R';
+  else if (f.isStruct) elem = structRef(f.struct!, 'R');
+  const base = f.isArray ? `${elem}[]` : elem;
+  return f.nullable.min <= f.nullable.max ? `${base} | null` : base;
+}
+
 export function tsType(f: FieldSpec): string {
   const elem = tsElemType(f);
   const base = f.isArray ? `${elem}[]` : elem;
@@ -140,7 +181,7 @@ function writeScalar(
   const flex = flexForced ?? isFlexible(ctx, f, v);
   const num = NUMERIC[f.type];
   if (num) return `w.${num.write}(${expr});`;
-  const kind = f.type === 'string' ? 'String' : 'Bytes';
+  const kind = f.type === 'string' ? 'String' : f.type === 'records' && responseRecords ? 'Records' : 'Bytes';
   return `w.${flex ? 'writeCompact' : 'write'}${nullable ? `Nullable${kind}` : kind}(${expr});`;
 }
 
@@ -299,7 +340,8 @@ function genEncode(ctx: Ctx, st: StructSpec, v: number): string {
     name = `e_${st.typeName}_v${v}`;
     byBody.set(body, name);
     const unused = body.includes('o.') ? '' : '_';
-    ctx.out.push(`function ${name}(w: Writer, ${unused}o: ${st.typeName}): void {\n  ${body}\n}\n`);
+    const type = structRef(st, ENCODABLE_RECORDS);
+    ctx.out.push(`function ${name}(w: Writer, ${unused}o: ${type}): void {\n  ${body}\n}\n`);
   }
   ctx.enc.set(key, name);
   return name;
@@ -347,10 +389,11 @@ function emitTypes(msg: MessageSpec): string {
       if (f.nullable.min <= f.nullable.max) notes.push(`nullable ${fmtRange(f.nullable)}`);
       if (f.tag !== undefined) notes.push(`tag ${f.tag} in ${fmtRange(f.tagged)}`);
       if (f.defaultRaw !== undefined) notes.push(`default ${String(f.defaultRaw)}`);
-      return `  /** ${notes.join('; ')} */\n  ${f.name}${isOptional(null, st, f) ? '?' : ''}: ${tsType(f)};`;
+      return `  /** ${notes.join('; ')} */\n  ${f.name}${isOptional(null, st, f) ? '?' : ''}: ${declType(f)};`;
     });
     fields.push('  _unknownTaggedFields?: TaggedField[];');
-    out.push(`export interface ${st.typeName} {\n${fields.join('\n')}\n}\n`);
+    const params = recordsStructs.has(st) ? `<R extends ${ENCODABLE_RECORDS} = Buffer>` : '';
+    out.push(`export interface ${st.typeName}${params} {\n${fields.join('\n')}\n}\n`);
   }
   return out.join('\n');
 }
@@ -371,6 +414,8 @@ export function kebab(name: string): string {
 
 export function emitMessage(msg: MessageSpec, header: string): EmittedMessage {
   rangesCache = structRanges(msg);
+  responseRecords = msg.type === 'response';
+  recordsStructs = findRecordsStructs(msg);
   const ctx: Ctx = {
     msg,
     out: [],
@@ -391,17 +436,19 @@ export function emitMessage(msg: MessageSpec, header: string): EmittedMessage {
     encs.push(genEncode(ctx, msg.root, v));
   }
   const n = msg.name;
+  const enc = structRef(msg.root, ENCODABLE_RECORDS);
   const code = [
     header,
     "import { DecodeError } from '../../primitives/errors.ts';",
     "import type { Reader } from '../../primitives/reader.ts';",
     "import { Writer } from '../../primitives/writer.ts';",
+    "import type { RecordsList } from '../../primitives/records-list.ts';",
     "import { EMPTY_BUFFER, type TaggedField, writeTaggedFields, ZERO_UUID } from '../runtime.ts';",
     '',
     emitTypes(msg),
     ...ctx.out,
     `const DECODERS: readonly (((r: Reader) => ${n}) | undefined)[] = [${decs.join(', ')}];`,
-    `const ENCODERS: readonly (((w: Writer, o: ${n}) => void) | undefined)[] = [${encs.join(', ')}];`,
+    `const ENCODERS: readonly (((w: Writer, o: ${enc}) => void) | undefined)[] = [${encs.join(', ')}];`,
     '',
     `/** Decodes ${n} at \`version\` (${fmtRange(msg.valid)}). */`,
     `export function decode${n}(r: Reader, version: number): ${n} {`,
@@ -411,7 +458,7 @@ export function emitMessage(msg: MessageSpec, header: string): EmittedMessage {
     '}',
     '',
     `/** Encodes ${n} at \`version\` (${fmtRange(msg.valid)}). */`,
-    `export function encode${n}(w: Writer, version: number, o: ${n}): void {`,
+    `export function encode${n}(w: Writer, version: number, o: ${enc}): void {`,
     '  const e = ENCODERS[version];',
     `  if (e === undefined) throw new RangeError(\`${n} v\${version} is not supported\`);`,
     '  e(w, o);',
@@ -424,6 +471,8 @@ export function emitMessage(msg: MessageSpec, header: string): EmittedMessage {
   if (!used('ZERO_UUID')) fixed = fixed.replace(' ZERO_UUID }', ' }').replace(', ZERO_UUID', '');
   if (!used('EMPTY_BUFFER')) fixed = fixed.replace('EMPTY_BUFFER, ', '');
   if (!used('writeTaggedFields')) fixed = fixed.replace(' writeTaggedFields,', '');
+  if (!used('RecordsList'))
+    fixed = fixed.replace("import type { RecordsList } from '../../primitives/records-list.ts';\n", '');
   if (!code.includes('new Writer('))
     fixed = fixed.replace('import { Writer } from', 'import type { Writer } from');
   return { file: `${kebab(n)}.ts`, code: fixed, decodeName: `decode${n}`, encodeName: `encode${n}` };

@@ -4,6 +4,8 @@
  * `writeRef`, so a response carrying megabytes of records is emitted as a list
  * of chunks for a vectored write without copying the records.
  */
+import { RecordsList } from './records-list.ts';
+
 const REF_THRESHOLD = 4096;
 
 const textEncoder = new TextEncoder();
@@ -177,6 +179,36 @@ export class Writer {
   writeCompactNullableBytes(b: Uint8Array | null | undefined): void {
     if (b == null) this.writeUVarint(0);
     else this.writeCompactBytes(b);
+  }
+
+  /** A `records` field: bytes or a RecordsList (one length prefix, chunks by reference). */
+  writeRecords(b: Uint8Array | RecordsList): void {
+    this.writeInt32(b.length);
+    this.writeRecordsBody(b);
+  }
+
+  writeNullableRecords(b: Uint8Array | RecordsList | null | undefined): void {
+    if (b == null) this.writeInt32(-1);
+    else this.writeRecords(b);
+  }
+
+  writeCompactRecords(b: Uint8Array | RecordsList): void {
+    this.writeUVarint(b.length + 1);
+    this.writeRecordsBody(b);
+  }
+
+  writeCompactNullableRecords(b: Uint8Array | RecordsList | null | undefined): void {
+    if (b == null) this.writeUVarint(0);
+    else this.writeCompactRecords(b);
+  }
+
+  private writeRecordsBody(b: Uint8Array | RecordsList): void {
+    if (!(b instanceof RecordsList)) {
+      this.writeBlob(b);
+      return;
+    }
+    const chunks = b.chunks;
+    for (let i = 0; i < chunks.length; i++) this.writeBlob(chunks[i]!);
   }
 
   writeArrayLength(n: number): void {

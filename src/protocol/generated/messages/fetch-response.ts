@@ -3,9 +3,10 @@
 import { DecodeError } from '../../primitives/errors.ts';
 import type { Reader } from '../../primitives/reader.ts';
 import { Writer } from '../../primitives/writer.ts';
+import type { RecordsList } from '../../primitives/records-list.ts';
 import { type TaggedField, writeTaggedFields, ZERO_UUID } from '../runtime.ts';
 
-export interface FetchResponse {
+export interface FetchResponse<R extends Buffer | RecordsList = Buffer> {
   /** versions 1+ */
   throttleTimeMs?: number;
   /** versions 7+ */
@@ -13,23 +14,23 @@ export interface FetchResponse {
   /** versions 7+; default 0 */
   sessionId?: number;
   /** versions 0+ */
-  responses: FetchResponse_FetchableTopicResponse[];
+  responses: FetchResponse_FetchableTopicResponse<R>[];
   /** versions 16+; tag 0 in 16+ */
   nodeEndpoints?: FetchResponse_NodeEndpoint[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface FetchResponse_FetchableTopicResponse {
+export interface FetchResponse_FetchableTopicResponse<R extends Buffer | RecordsList = Buffer> {
   /** versions 0-12 */
   topic?: string;
   /** versions 13+ */
   topicId?: string;
   /** versions 0+ */
-  partitions: FetchResponse_PartitionData[];
+  partitions: FetchResponse_PartitionData<R>[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface FetchResponse_PartitionData {
+export interface FetchResponse_PartitionData<R extends Buffer | RecordsList = Buffer> {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -51,7 +52,7 @@ export interface FetchResponse_PartitionData {
   /** versions 11+; default -1 */
   preferredReadReplica?: number;
   /** versions 0+; nullable 0+ */
-  records: Buffer | null;
+  records: R | null;
   _unknownTaggedFields?: TaggedField[];
 }
 
@@ -137,19 +138,19 @@ function d_FetchResponse_v0(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; return o;
 }
 
-function e_FetchResponse_PartitionData_v0(w: Writer, o: FetchResponse_PartitionData): void {
+function e_FetchResponse_PartitionData_v0(w: Writer, o: FetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeInt64(o.highWatermark);
-  w.writeNullableBytes(o.records);
+  w.writeNullableRecords(o.records);
 }
 
-function e_FetchResponse_FetchableTopicResponse_v0(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v0(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeString((o.topic ?? ""));
   { const a = o.partitions; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v0(w, a[i]!); }
 }
 
-function e_FetchResponse_v0(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v0(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   { const a = o.responses; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_FetchableTopicResponse_v0(w, a[i]!); }
 }
 
@@ -164,7 +165,7 @@ function d_FetchResponse_v1(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; return o;
 }
 
-function e_FetchResponse_v1(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v1(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   { const a = o.responses; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_FetchableTopicResponse_v0(w, a[i]!); }
 }
@@ -223,21 +224,21 @@ function e_FetchResponse_AbortedTransaction_v4(w: Writer, o: FetchResponse_Abort
   w.writeInt64(o.firstOffset);
 }
 
-function e_FetchResponse_PartitionData_v4(w: Writer, o: FetchResponse_PartitionData): void {
+function e_FetchResponse_PartitionData_v4(w: Writer, o: FetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeInt64(o.highWatermark);
   w.writeInt64((o.lastStableOffset ?? -1n));
   { const a = (o.abortedTransactions === undefined ? [] : o.abortedTransactions); if (a == null) w.writeArrayLength(-1); else { w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_AbortedTransaction_v4(w, a[i]!); } }
-  w.writeNullableBytes(o.records);
+  w.writeNullableRecords(o.records);
 }
 
-function e_FetchResponse_FetchableTopicResponse_v4(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v4(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeString((o.topic ?? ""));
   { const a = o.partitions; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v4(w, a[i]!); }
 }
 
-function e_FetchResponse_v4(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v4(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   { const a = o.responses; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_FetchableTopicResponse_v4(w, a[i]!); }
 }
@@ -284,22 +285,22 @@ function d_FetchResponse_v5(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; return o;
 }
 
-function e_FetchResponse_PartitionData_v5(w: Writer, o: FetchResponse_PartitionData): void {
+function e_FetchResponse_PartitionData_v5(w: Writer, o: FetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeInt64(o.highWatermark);
   w.writeInt64((o.lastStableOffset ?? -1n));
   w.writeInt64((o.logStartOffset ?? -1n));
   { const a = (o.abortedTransactions === undefined ? [] : o.abortedTransactions); if (a == null) w.writeArrayLength(-1); else { w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_AbortedTransaction_v4(w, a[i]!); } }
-  w.writeNullableBytes(o.records);
+  w.writeNullableRecords(o.records);
 }
 
-function e_FetchResponse_FetchableTopicResponse_v5(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v5(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeString((o.topic ?? ""));
   { const a = o.partitions; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v5(w, a[i]!); }
 }
 
-function e_FetchResponse_v5(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v5(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   { const a = o.responses; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_FetchableTopicResponse_v5(w, a[i]!); }
 }
@@ -317,7 +318,7 @@ function d_FetchResponse_v7(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; return o;
 }
 
-function e_FetchResponse_v7(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v7(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   w.writeInt16((o.errorCode ?? 0));
   w.writeInt32((o.sessionId ?? 0));
@@ -369,7 +370,7 @@ function d_FetchResponse_v11(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; return o;
 }
 
-function e_FetchResponse_PartitionData_v11(w: Writer, o: FetchResponse_PartitionData): void {
+function e_FetchResponse_PartitionData_v11(w: Writer, o: FetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeInt64(o.highWatermark);
@@ -377,15 +378,15 @@ function e_FetchResponse_PartitionData_v11(w: Writer, o: FetchResponse_Partition
   w.writeInt64((o.logStartOffset ?? -1n));
   { const a = (o.abortedTransactions === undefined ? [] : o.abortedTransactions); if (a == null) w.writeArrayLength(-1); else { w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_AbortedTransaction_v4(w, a[i]!); } }
   w.writeInt32((o.preferredReadReplica ?? -1));
-  w.writeNullableBytes(o.records);
+  w.writeNullableRecords(o.records);
 }
 
-function e_FetchResponse_FetchableTopicResponse_v11(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v11(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeString((o.topic ?? ""));
   { const a = o.partitions; w.writeArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v11(w, a[i]!); }
 }
 
-function e_FetchResponse_v11(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v11(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   w.writeInt16((o.errorCode ?? 0));
   w.writeInt32((o.sessionId ?? 0));
@@ -507,7 +508,7 @@ function e_FetchResponse_SnapshotId_v12(w: Writer, o: FetchResponse_SnapshotId):
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_FetchResponse_PartitionData_v12(w: Writer, o: FetchResponse_PartitionData): void {
+function e_FetchResponse_PartitionData_v12(w: Writer, o: FetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeInt64(o.highWatermark);
@@ -515,7 +516,7 @@ function e_FetchResponse_PartitionData_v12(w: Writer, o: FetchResponse_Partition
   w.writeInt64((o.logStartOffset ?? -1n));
   { const a = (o.abortedTransactions === undefined ? [] : o.abortedTransactions); if (a == null) w.writeCompactArrayLength(-1); else { w.writeCompactArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_AbortedTransaction_v12(w, a[i]!); } }
   w.writeInt32((o.preferredReadReplica ?? -1));
-  w.writeCompactNullableBytes(o.records);
+  w.writeCompactNullableRecords(o.records);
   const tags: TaggedField[] = [];
   if (o.divergingEpoch != null) { const tw = new Writer(64); { const w = tw; { const s = o.divergingEpoch!; e_FetchResponse_EpochEndOffset_v12(w, s); } } tags.push({ tag: 0, data: tw.toBuffer() }); }
   if (o.currentLeader != null) { const tw = new Writer(64); { const w = tw; { const s = o.currentLeader!; e_FetchResponse_LeaderIdAndEpoch_v12(w, s); } } tags.push({ tag: 1, data: tw.toBuffer() }); }
@@ -523,13 +524,13 @@ function e_FetchResponse_PartitionData_v12(w: Writer, o: FetchResponse_Partition
   writeTaggedFields(w, tags, o._unknownTaggedFields);
 }
 
-function e_FetchResponse_FetchableTopicResponse_v12(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v12(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeCompactString((o.topic ?? ""));
   { const a = o.partitions; w.writeCompactArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v12(w, a[i]!); }
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_FetchResponse_v12(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v12(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   w.writeInt16((o.errorCode ?? 0));
   w.writeInt32((o.sessionId ?? 0));
@@ -563,13 +564,13 @@ function d_FetchResponse_v13(r: Reader): FetchResponse {
   const o = { throttleTimeMs: f_throttleTimeMs, errorCode: f_errorCode, sessionId: f_sessionId, responses: f_responses, nodeEndpoints: f_nodeEndpoints } as FetchResponse; if (unknown !== undefined) o._unknownTaggedFields = unknown; return o;
 }
 
-function e_FetchResponse_FetchableTopicResponse_v13(w: Writer, o: FetchResponse_FetchableTopicResponse): void {
+function e_FetchResponse_FetchableTopicResponse_v13(w: Writer, o: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeUuid((o.topicId ?? ZERO_UUID));
   { const a = o.partitions; w.writeCompactArrayLength(a.length); for (let i = 0; i < a.length; i++) e_FetchResponse_PartitionData_v12(w, a[i]!); }
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_FetchResponse_v13(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v13(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   w.writeInt16((o.errorCode ?? 0));
   w.writeInt32((o.sessionId ?? 0));
@@ -614,7 +615,7 @@ function e_FetchResponse_NodeEndpoint_v16(w: Writer, o: FetchResponse_NodeEndpoi
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_FetchResponse_v16(w: Writer, o: FetchResponse): void {
+function e_FetchResponse_v16(w: Writer, o: FetchResponse<Buffer | RecordsList>): void {
   w.writeInt32((o.throttleTimeMs ?? 0));
   w.writeInt16((o.errorCode ?? 0));
   w.writeInt32((o.sessionId ?? 0));
@@ -625,7 +626,7 @@ function e_FetchResponse_v16(w: Writer, o: FetchResponse): void {
 }
 
 const DECODERS: readonly (((r: Reader) => FetchResponse) | undefined)[] = [d_FetchResponse_v0, d_FetchResponse_v1, d_FetchResponse_v1, d_FetchResponse_v1, d_FetchResponse_v4, d_FetchResponse_v5, d_FetchResponse_v5, d_FetchResponse_v7, d_FetchResponse_v7, d_FetchResponse_v7, d_FetchResponse_v7, d_FetchResponse_v11, d_FetchResponse_v12, d_FetchResponse_v13, d_FetchResponse_v13, d_FetchResponse_v13, d_FetchResponse_v16, d_FetchResponse_v16];
-const ENCODERS: readonly (((w: Writer, o: FetchResponse) => void) | undefined)[] = [e_FetchResponse_v0, e_FetchResponse_v1, e_FetchResponse_v1, e_FetchResponse_v1, e_FetchResponse_v4, e_FetchResponse_v5, e_FetchResponse_v5, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v11, e_FetchResponse_v12, e_FetchResponse_v13, e_FetchResponse_v13, e_FetchResponse_v13, e_FetchResponse_v16, e_FetchResponse_v16];
+const ENCODERS: readonly (((w: Writer, o: FetchResponse<Buffer | RecordsList>) => void) | undefined)[] = [e_FetchResponse_v0, e_FetchResponse_v1, e_FetchResponse_v1, e_FetchResponse_v1, e_FetchResponse_v4, e_FetchResponse_v5, e_FetchResponse_v5, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v7, e_FetchResponse_v11, e_FetchResponse_v12, e_FetchResponse_v13, e_FetchResponse_v13, e_FetchResponse_v13, e_FetchResponse_v16, e_FetchResponse_v16];
 
 /** Decodes FetchResponse at `version` (0-17). */
 export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
@@ -635,7 +636,7 @@ export function decodeFetchResponse(r: Reader, version: number): FetchResponse {
 }
 
 /** Encodes FetchResponse at `version` (0-17). */
-export function encodeFetchResponse(w: Writer, version: number, o: FetchResponse): void {
+export function encodeFetchResponse(w: Writer, version: number, o: FetchResponse<Buffer | RecordsList>): void {
   const e = ENCODERS[version];
   if (e === undefined) throw new RangeError(`FetchResponse v${version} is not supported`);
   e(w, o);

@@ -3,9 +3,10 @@
 import { DecodeError } from '../../primitives/errors.ts';
 import type { Reader } from '../../primitives/reader.ts';
 import type { Writer } from '../../primitives/writer.ts';
+import type { RecordsList } from '../../primitives/records-list.ts';
 import { type TaggedField, writeTaggedFields, } from '../runtime.ts';
 
-export interface ShareFetchResponse {
+export interface ShareFetchResponse<R extends Buffer | RecordsList = Buffer> {
   /** versions 0+ */
   throttleTimeMs: number;
   /** versions 0+ */
@@ -13,21 +14,21 @@ export interface ShareFetchResponse {
   /** versions 0+; nullable 0+; default null */
   errorMessage: string | null;
   /** versions 0+ */
-  responses: ShareFetchResponse_ShareFetchableTopicResponse[];
+  responses: ShareFetchResponse_ShareFetchableTopicResponse<R>[];
   /** versions 0+ */
   nodeEndpoints: ShareFetchResponse_NodeEndpoint[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ShareFetchResponse_ShareFetchableTopicResponse {
+export interface ShareFetchResponse_ShareFetchableTopicResponse<R extends Buffer | RecordsList = Buffer> {
   /** versions 0+ */
   topicId: string;
   /** versions 0+ */
-  partitions: ShareFetchResponse_PartitionData[];
+  partitions: ShareFetchResponse_PartitionData<R>[];
   _unknownTaggedFields?: TaggedField[];
 }
 
-export interface ShareFetchResponse_PartitionData {
+export interface ShareFetchResponse_PartitionData<R extends Buffer | RecordsList = Buffer> {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -41,7 +42,7 @@ export interface ShareFetchResponse_PartitionData {
   /** versions 0+ */
   currentLeader: ShareFetchResponse_LeaderIdAndEpoch;
   /** versions 0+; nullable 0+ */
-  records: Buffer | null;
+  records: R | null;
   /** versions 0+ */
   acquiredRecords: ShareFetchResponse_AcquiredRecords[];
   _unknownTaggedFields?: TaggedField[];
@@ -174,19 +175,19 @@ function e_ShareFetchResponse_AcquiredRecords_v0(w: Writer, o: ShareFetchRespons
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_ShareFetchResponse_PartitionData_v0(w: Writer, o: ShareFetchResponse_PartitionData): void {
+function e_ShareFetchResponse_PartitionData_v0(w: Writer, o: ShareFetchResponse_PartitionData<Buffer | RecordsList>): void {
   w.writeInt32(o.partitionIndex);
   w.writeInt16(o.errorCode);
   w.writeCompactNullableString(o.errorMessage);
   w.writeInt16(o.acknowledgeErrorCode);
   w.writeCompactNullableString(o.acknowledgeErrorMessage);
   { const s = o.currentLeader; e_ShareFetchResponse_LeaderIdAndEpoch_v0(w, s); }
-  w.writeCompactNullableBytes(o.records);
+  w.writeCompactNullableRecords(o.records);
   { const a = o.acquiredRecords; w.writeCompactArrayLength(a.length); for (let i = 0; i < a.length; i++) e_ShareFetchResponse_AcquiredRecords_v0(w, a[i]!); }
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_ShareFetchResponse_ShareFetchableTopicResponse_v0(w: Writer, o: ShareFetchResponse_ShareFetchableTopicResponse): void {
+function e_ShareFetchResponse_ShareFetchableTopicResponse_v0(w: Writer, o: ShareFetchResponse_ShareFetchableTopicResponse<Buffer | RecordsList>): void {
   w.writeUuid(o.topicId);
   { const a = o.partitions; w.writeCompactArrayLength(a.length); for (let i = 0; i < a.length; i++) e_ShareFetchResponse_PartitionData_v0(w, a[i]!); }
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
@@ -200,7 +201,7 @@ function e_ShareFetchResponse_NodeEndpoint_v0(w: Writer, o: ShareFetchResponse_N
   if (o._unknownTaggedFields === undefined) w.writeUVarint(0); else writeTaggedFields(w, [], o._unknownTaggedFields);
 }
 
-function e_ShareFetchResponse_v0(w: Writer, o: ShareFetchResponse): void {
+function e_ShareFetchResponse_v0(w: Writer, o: ShareFetchResponse<Buffer | RecordsList>): void {
   w.writeInt32(o.throttleTimeMs);
   w.writeInt16(o.errorCode);
   w.writeCompactNullableString(o.errorMessage);
@@ -210,7 +211,7 @@ function e_ShareFetchResponse_v0(w: Writer, o: ShareFetchResponse): void {
 }
 
 const DECODERS: readonly (((r: Reader) => ShareFetchResponse) | undefined)[] = [d_ShareFetchResponse_v0];
-const ENCODERS: readonly (((w: Writer, o: ShareFetchResponse) => void) | undefined)[] = [e_ShareFetchResponse_v0];
+const ENCODERS: readonly (((w: Writer, o: ShareFetchResponse<Buffer | RecordsList>) => void) | undefined)[] = [e_ShareFetchResponse_v0];
 
 /** Decodes ShareFetchResponse at `version` (0). */
 export function decodeShareFetchResponse(r: Reader, version: number): ShareFetchResponse {
@@ -220,7 +221,7 @@ export function decodeShareFetchResponse(r: Reader, version: number): ShareFetch
 }
 
 /** Encodes ShareFetchResponse at `version` (0). */
-export function encodeShareFetchResponse(w: Writer, version: number, o: ShareFetchResponse): void {
+export function encodeShareFetchResponse(w: Writer, version: number, o: ShareFetchResponse<Buffer | RecordsList>): void {
   const e = ENCODERS[version];
   if (e === undefined) throw new RangeError(`ShareFetchResponse v${version} is not supported`);
   e(w, o);
