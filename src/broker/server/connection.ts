@@ -244,16 +244,25 @@ export class Connection implements PoolMember {
         pool.releaseResponse(r);
       };
     }
-    if (chunks.length === 1) {
-      s.write(chunks[0]!, done);
-      return;
+    // Responses written in one turn of the event loop (pipelined requests are
+    // handled back to back in microtasks) leave in one writev, not one
+    // syscall each: the socket stays corked until the turn's work is done.
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(this.uncork);
     }
-    s.cork();
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) s.write(chunks[i]!);
     s.write(chunks[last]!, done);
-    s.uncork();
   }
+
+  /** The socket is corked until the next tick (see send). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** Responses in flight through this socket take at most this many bytes now (Fetch sizes itself to it). */
   private responseBudget = (): number => this.pool?.responseBudget() ?? Number.POSITIVE_INFINITY;
