@@ -71,7 +71,8 @@ async function scenario(t: TestContext, fsync: boolean) {
   const port = tb.port;
   const bootstrap = tb.bootstrapServers;
   await createTopic(bootstrap, TOPIC, PARTITIONS.length, {
-    'segment.bytes': String(64 * 1024),
+    // small segments: cuts also catch segment rolls (new files whose directory entry is not yet synced)
+    'segment.bytes': String(16 * 1024),
     'index.interval.bytes': '1024',
     // page cache: a timed flush now and then, so cuts land between a flushed prefix and an unsynced tail
     ...(fsync ? {} : { 'flush.ms': '300' }),
