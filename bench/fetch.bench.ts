@@ -10,11 +10,14 @@
  * Baseline, same run, same client: a trivial TCP server in this process that
  * answers each request frame with the same number of bytes from the same
  * preloaded batch buffers (size prefix + 1 MiB per partition, corked writes
- * of Buffers it already holds). Ratio = Samsa MB/s / baseline MB/s.
+ * of Buffers it already holds); the client walks their batch headers as it
+ * does for Samsa's. Ratio = Samsa MB/s / baseline MB/s.
  *
  * Storage: the memory engine (startBroker) and the file engine (page cache;
  * a broker wired to FileLogEngine directly). FETCH_BENCH_INLINE=1 runs the
  * client on the main thread instead (broker and client then share one core).
+ * For profiling one case: BENCH_FETCH_STORAGE=memory|file,
+ * BENCH_FETCH_PARTITIONS=1|4, BENCH_FETCH_ROUNDS (default 3).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
@@ -149,6 +152,16 @@ async function clientMain(job: ClientJob): Promise<ClientResult> {
     s.write(fetchRequest(offsets, ++requests));
     const frame = await reader.next();
     if (job.mode === 'baseline') {
+      // the same per-batch work as for a Samsa response: walk the batch headers
+      let pos = 0;
+      let last = 0;
+      while (pos + 61 <= frame.length) {
+        const size = batchSizeAt(frame, pos);
+        if (pos + size > frame.length) break;
+        last = Number(frame.readBigInt64BE(pos)) + frame.readInt32BE(pos + 23);
+        pos += size;
+      }
+      if (last < 0) throw new Error('unreachable');
       bytes += frame.length;
       continue;
     }
@@ -276,7 +289,13 @@ async function preload(broker: Broker, batches: Buffer[], partitions: number): P
 const rate = (r: ClientResult) => r.bytes / r.seconds / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** Rounds per figure; the median is reported (this machine is shared and noisy). */
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_FETCH_ROUNDS ?? 3);
+const STORAGES = (['memory', 'file'] as const).filter(
+  (s) => !process.env.BENCH_FETCH_STORAGE || process.env.BENCH_FETCH_STORAGE === s,
+);
+const PARTITIONS = [1, 4].filter(
+  (n) => !process.env.BENCH_FETCH_PARTITIONS || Number(process.env.BENCH_FETCH_PARTITIONS) === n,
+);
 
 export async function run(): Promise<void> {
   const batches = makeBatches(Math.floor(TOTAL / (PER_BATCH * RECORD)));
@@ -284,13 +303,13 @@ export async function run(): Promise<void> {
   console.log(
     `${batches.length} batches of ${batches[0]!.length} bytes (${fmt(totalBytes / 1048576, 1)} MiB), ${PART_MAX / 1024} KiB per partition per request, one request in flight, client in a worker thread; median of ${ROUNDS} rounds, baseline and Samsa interleaved`,
   );
-  for (const partitions of [1, 4]) {
+  for (const partitions of PARTITIONS) {
     const server = await startBaseline(batches, partitions);
     const port = (server.address() as { port: number }).port;
     const baseline = () => runClient({ mode: 'baseline', port, partitions, ends: [], totalBytes });
     const samsa: { kind: string; broker: Broker; engine: LogEngine; dir: string; ends: number[] }[] = [];
     try {
-      for (const kind of ['memory', 'file'] as const) {
+      for (const kind of STORAGES) {
         const dir = kind === 'file' ? await mkdtemp(join(tmpdir(), 'samsa-fetch-bench-')) : '';
         const engine: LogEngine =
           kind === 'memory'

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { joinBatches } from '../../src/broker/replica/fetch.ts';
 import { ErrorCode } from '../../src/protocol/error-codes.ts';
+import { RecordsList } from '../../src/protocol/primitives/records-list.ts';
 import { startBroker, type TestBroker } from '../../src/testing/index.ts';
 import { fetch, part } from '../helpers/fetch.ts';
 import {
@@ -329,15 +330,23 @@ test('broker stop answers waiting fetches at once', async () => {
   }
 });
 
-test('joinBatches: adjacent views join without a copy, others are copied', () => {
+test('joinBatches: adjacent views join into one view, others into a RecordsList of views (no copy)', () => {
   const base = Buffer.alloc(12);
   base.write('aaaabbbbcccc');
   const joined = joinBatches([base.subarray(0, 4), base.subarray(4, 8), base.subarray(8, 12)], 12);
+  assert.ok(Buffer.isBuffer(joined));
   assert.equal(joined.buffer, base.buffer);
   assert.equal(joined.toString(), 'aaaabbbbcccc');
-  const copied = joinBatches([base.subarray(0, 4), base.subarray(8, 12)], 8);
+  const other = Buffer.from('dddd');
+  const list = joinBatches([base.subarray(0, 4), base.subarray(4, 8), other, base.subarray(8, 12)], 16);
+  assert.ok(list instanceof RecordsList);
+  assert.equal(list.length, 16);
+  assert.deepEqual(
+    list.chunks.map((c) => c.toString()),
+    ['aaaabbbb', 'dddd', 'cccc'],
+  );
   base.write('x', 0);
-  assert.equal(copied.toString(), 'aaaacccc', 'a copy');
+  assert.equal(list.chunks[0]!.toString(), 'xaaabbbb', 'a view');
   assert.equal(joined.toString(), 'xaaabbbbcccc', 'a view');
   assert.equal(joinBatches([], 0).length, 0);
 });

@@ -12,9 +12,10 @@ import type {
   FetchResponse,
   FetchResponse_NodeEndpoint,
 } from '../../protocol/generated/messages/fetch-response.ts';
+import type { RecordsList } from '../../protocol/primitives/records-list.ts';
 import type { Handler } from './types.ts';
 
-export const fetchHandler: Handler<FetchRequest, FetchResponse> = {
+export const fetchHandler: Handler<FetchRequest, FetchResponse<Buffer | RecordsList>> = {
   apiKey: 1,
   minVersion: 4,
   maxVersion: 17,

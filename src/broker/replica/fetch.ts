@@ -13,12 +13,10 @@
  *    waits in the purgatory (delayed-fetch.ts) and reads again when woken.
  * 4. The session cache picks the partitions the response carries.
  *
- * Record batches go out as the Buffers storage returned: adjacent views of
- * one read are joined into one view, so the response encoder references them
- * (no copy) for the connection's vectored write. Batches from separate
- * allocations (the memory engine stores each batch on its own) are copied
- * into one Buffer per partition, as the codec carries one Buffer per
- * partition.
+ * Record batches go out as the Buffers storage returned, never copied:
+ * adjacent views of one read are joined into one view, and batches from
+ * separate allocations (the memory engine's slabs) become a RecordsList, so
+ * the response encoder references them for the connection's vectored write.
  */
 import type { BrokerConfig } from '../../common/config/broker-config.ts';
 import { ConfigError } from '../../common/config/registry.ts';
@@ -31,6 +29,7 @@ import type {
   FetchResponse_PartitionData,
 } from '../../protocol/generated/messages/fetch-response.ts';
 import { ZERO_UUID } from '../../protocol/generated/runtime.ts';
+import { RecordsList } from '../../protocol/primitives/records-list.ts';
 import type { PartitionLog } from '../../storage/engine.ts';
 import { StorageError } from '../../storage/errors.ts';
 import { DelayedFetchPurgatory } from './delayed-fetch.ts';
@@ -96,7 +95,7 @@ export interface FetchCall {
 export interface PartitionRead {
   entry: FetchEntry;
   errorCode: number;
-  records: Buffer;
+  records: Buffer | RecordsList;
   bytes: number;
   highWatermark: number;
   lastStableOffset: number;
@@ -136,17 +135,34 @@ export function readBound(log: PartitionLog, isolation: number, follower: boolea
   return isolation === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
 }
 
-/** One Buffer for a partition's batches: a view when they are adjacent in memory, else a copy. */
-export function joinBatches(bufs: readonly Buffer[], total: number): Buffer {
+/**
+ * A partition's batches without copying: runs of batches adjacent in memory
+ * become one view each; one run is returned as a Buffer, several as a
+ * RecordsList of the runs.
+ */
+export function joinBatches(bufs: readonly Buffer[], total: number): Buffer | RecordsList {
   if (bufs.length === 0) return EMPTY;
   if (bufs.length === 1) return bufs[0]!;
-  const first = bufs[0]!;
-  let end = first.byteOffset + first.length;
+  const runs: Buffer[] = [];
+  let start = bufs[0]!;
+  let end = start.byteOffset + start.length;
   for (let i = 1; i < bufs.length; i++) {
     const b = bufs[i]!;
-    if (b.buffer !== first.buffer || b.byteOffset !== end) return Buffer.concat(bufs as Buffer[], total);
-    end += b.length;
+    if (b.buffer === start.buffer && b.byteOffset === end) {
+      end += b.length;
+      continue;
+    }
+    runs.push(viewOf(start, end));
+    start = b;
+    end = b.byteOffset + b.length;
   }
+  runs.push(viewOf(start, end));
+  return runs.length === 1 ? runs[0]! : new RecordsList(runs, total);
+}
+
+/** `first`'s memory up to byte offset `end` of its ArrayBuffer (first itself when that is all of it). */
+function viewOf(first: Buffer, end: number): Buffer {
+  if (first.byteOffset + first.length === end) return first;
   return Buffer.from(first.buffer, first.byteOffset, end - first.byteOffset);
 }
 
@@ -185,7 +201,7 @@ export class FetchManager {
     this.purgatory.shutdown();
   }
 
-  async fetch(req: FetchRequest, call: FetchCall): Promise<FetchResponse> {
+  async fetch(req: FetchRequest, call: FetchCall): Promise<FetchResponse<Buffer | RecordsList>> {
     const v = call.apiVersion;
     const usesTopicIds = v >= 13;
     const replicaId = v >= 15 ? (req.replicaState?.replicaId ?? -1) : (req.replicaId ?? -1);
@@ -378,7 +394,11 @@ export class FetchManager {
     }
   }
 
-  private respond(ctx: FetchContext, reads: readonly PartitionRead[], spec: ReadSpec): FetchResponse {
+  private respond(
+    ctx: FetchContext,
+    reads: readonly PartitionRead[],
+    spec: ReadSpec,
+  ): FetchResponse<Buffer | RecordsList> {
     const outcomes = new Map<string, PartitionOutcome>();
     const byKey = new Map<string, PartitionRead>();
     for (const r of reads) {
@@ -391,8 +411,8 @@ export class FetchManager {
       });
     }
     const { sessionId, keys } = this.sessions.complete(ctx, outcomes);
-    const responses: FetchResponse_FetchableTopicResponse[] = [];
-    let cur: FetchResponse_FetchableTopicResponse | undefined;
+    const responses: FetchResponse_FetchableTopicResponse<Buffer | RecordsList>[] = [];
+    let cur: FetchResponse_FetchableTopicResponse<Buffer | RecordsList> | undefined;
     let curKey = '';
     for (const k of keys) {
       const r = byKey.get(k);
@@ -422,9 +442,9 @@ function errorRead(e: FetchEntry, errorCode: number, leader?: LeaderHint): Parti
   };
 }
 
-function partitionData(r: PartitionRead, spec: ReadSpec): FetchResponse_PartitionData {
+function partitionData(r: PartitionRead, spec: ReadSpec): FetchResponse_PartitionData<Buffer | RecordsList> {
   const committed = spec.isolation === READ_COMMITTED && r.errorCode === ErrorCode.NONE;
-  const d: FetchResponse_PartitionData = {
+  const d: FetchResponse_PartitionData<Buffer | RecordsList> = {
     partitionIndex: r.entry.partition,
     errorCode: r.errorCode,
     highWatermark: BigInt(r.highWatermark),
