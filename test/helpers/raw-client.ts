@@ -23,6 +23,10 @@ export class RawClient {
   private nextCorrelationId = 1;
   private readonly pending = new Map<number, Pending>();
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks of an incomplete frame (the first is `buf`), `partsBytes` in all, `need` wanted. */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  private need = 0;
   private closed = false;
   clientId = 'raw-client';
   timeoutMs = 10_000;
@@ -81,10 +85,26 @@ export class RawClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    // Chunks of a large response wait in a list and are joined once (joining
+    // on every chunk is quadratic in the response size).
+    if (this.parts.length > 0 || (this.buf.length > 0 && this.buf.length + chunk.length < this.need)) {
+      if (this.parts.length === 0) this.parts.push(this.buf);
+      this.parts.push(chunk);
+      this.partsBytes += chunk.length;
+      if (this.partsBytes < this.need) return;
+      this.buf = Buffer.concat(this.parts, this.partsBytes);
+      this.parts = [];
+    } else {
+      this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    }
+    this.need = 0;
     while (this.buf.length >= 4) {
       const size = this.buf.readInt32BE(0);
-      if (this.buf.length < 4 + size) break;
+      if (this.buf.length < 4 + size) {
+        this.need = 4 + size;
+        this.partsBytes = this.buf.length;
+        break;
+      }
       const frame = this.buf.subarray(4, 4 + size);
       this.buf = this.buf.subarray(4 + size);
       const correlationId = frame.readInt32BE(0);

@@ -56,6 +56,8 @@ export interface BoundListener extends ListenerSpec {
 export class ListenerSet {
   readonly bound: BoundListener[] = [];
   readonly connections = new Set<Connection>();
+  /** Open connections per client address (max.connections.per.ip). */
+  private readonly perIp = new Map<string, number>();
   private nextId = 0;
   private readonly config: BrokerConfig;
   private readonly services: BrokerServices;
@@ -130,15 +132,13 @@ export class ListenerSet {
       socket.destroy();
       return;
     }
+    const ip = socket.remoteAddress ?? '';
     const perIp = this.config.int('max.connections.per.ip');
-    if (perIp < max) {
-      let n = 0;
-      for (const c of this.connections) if (c.socket.remoteAddress === socket.remoteAddress) n++;
-      if (n >= perIp) {
-        socket.destroy();
-        return;
-      }
+    if (perIp < max && (this.perIp.get(ip) ?? 0) >= perIp) {
+      socket.destroy();
+      return;
     }
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
     const id = `${listenerName}-${++this.nextId}`;
     const conn = new Connection({
       id,
@@ -151,7 +151,12 @@ export class ListenerSet {
       idleTimeoutMs: this.config.int('connections.max.idle.ms'),
       pool: this.pool,
       log: this.log.child({ conn: id, remote: `${socket.remoteAddress}:${socket.remotePort}` }),
-      onClose: (c) => this.connections.delete(c),
+      onClose: (c) => {
+        if (!this.connections.delete(c)) return;
+        const n = (this.perIp.get(ip) ?? 1) - 1;
+        if (n <= 0) this.perIp.delete(ip);
+        else this.perIp.set(ip, n);
+      },
     });
     this.connections.add(conn);
   }
@@ -165,5 +170,15 @@ export class ListenerSet {
     for (const c of this.connections) c.close();
     for (const c of this.connections) c.socket.destroy();
     await Promise.all(closes);
+    const p = this.pool;
+    this.log.info(
+      {
+        queuedMaxRequestBytes: Number.isFinite(p.maxBytes) ? p.maxBytes : -1,
+        peakRequestBytes: p.peakUsed,
+        peakResponseBytes: p.peakResponseBytes,
+        pauses: p.pauses,
+      },
+      'request memory at shutdown',
+    );
   }
 }
