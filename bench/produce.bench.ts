@@ -16,6 +16,8 @@
  *
  * BENCH_PRODUCE_MS sets the measured time per run (default 2000 ms),
  * BENCH_PRODUCE_CONNECTIONS the number of connections (default 4).
+ * For profiling one case: BENCH_PRODUCE_STORAGE=memory|file,
+ * BENCH_PRODUCE_SIZES=16 (KiB, comma-separated), BENCH_PRODUCE_ACKS=1 (comma-separated).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,7 +40,17 @@ const VERSION = 9;
 const SIZES = [
   { batchBytes: 16 * 1024, window: 32 },
   { batchBytes: 1024 * 1024, window: 4 },
-];
+].filter(
+  (s) =>
+    !process.env.BENCH_PRODUCE_SIZES ||
+    process.env.BENCH_PRODUCE_SIZES.split(',')
+      .map(Number)
+      .includes(s.batchBytes / 1024),
+);
+const STORAGES = (['memory', 'file'] as const).filter(
+  (s) => !process.env.BENCH_PRODUCE_STORAGE || process.env.BENCH_PRODUCE_STORAGE === s,
+);
+const ACKS = (process.env.BENCH_PRODUCE_ACKS ?? '1,-1').split(',').map(Number);
 
 interface Job {
   port: number;
@@ -267,7 +279,7 @@ export async function run(): Promise<void> {
   const gen = new Generator();
   const sink = await startSink();
   const brokers: BenchBroker[] = [];
-  for (const storage of ['memory', 'file'] as const) {
+  for (const storage of STORAGES) {
     try {
       brokers.push(await startBenchBroker(storage));
     } catch (e) {
@@ -284,7 +296,7 @@ export async function run(): Promise<void> {
         sinkRuns.push(await gen.run({ port: sink.port, topic: 'bench', acks: 1, ...size }));
       await sinkRun();
       for (const b of brokers) {
-        for (const acks of [1, -1]) {
+        for (const acks of ACKS) {
           const topic = `bench-${n++}`;
           await b.broker.topics.create({
             name: topic,
