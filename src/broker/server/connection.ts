@@ -130,7 +130,14 @@ export class Connection implements PoolMember {
       throw e;
     }
     if (this.queuedBytes > MAX_QUEUED_BYTES) this.pause(PAUSED_QUEUE);
-    if (pool && !pool.mayRead(this)) this.pause(PAUSED_POOL);
+    if (pool) {
+      if (!pool.full) pool.mayRead(this);
+      else {
+        // Paused before asking, so a resume from inside the pool is not undone.
+        this.pause(PAUSED_POOL);
+        if (pool.mayRead(this)) this.unpause(PAUSED_POOL);
+      }
+    }
     this.watchPartialFrame(completed);
     this.pump();
   }
