@@ -19,6 +19,12 @@ export interface AppendOptions {
   verifyCrc?: boolean;
   /** Wall-clock time for LogAppendTime topics; defaults to the engine clock. */
   now?: number;
+  /**
+   * The caller hands `batches` over and will not touch them again: the
+   * memory engine may keep large batches as views of it instead of copying
+   * (the produce path passes the request's bytes).
+   */
+  transfer?: boolean;
 }
 
 export interface AppendResult {

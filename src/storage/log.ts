@@ -193,7 +193,7 @@ export class Log implements PartitionLog {
         rewriteCrc(buf, b.position, b.size);
       }
     }
-    const res = this.appendInternal(buf, infos);
+    const res = this.appendInternal(buf, infos, opts.transfer === true);
     if (logAppendTime) res.logAppendTime = now;
     return res;
   }
@@ -228,13 +228,13 @@ export class Log implements PartitionLog {
   }
 
   /** Writes validated batches (offsets final); state changes synchronously. */
-  private appendInternal(buf: Buffer, infos: BatchInfo[]): AppendResult {
+  private appendInternal(buf: Buffer, infos: BatchInfo[], transfer = false): AppendResult {
     const first = infos[0]!.baseOffset;
     const last = infos[infos.length - 1]!.lastOffset;
     const now = this.clock();
     const seg = this.maybeRoll(buf.length, first, last, now);
     try {
-      seg.append(buf, infos, now);
+      seg.append(buf, infos, now, transfer);
     } catch (e) {
       throw this.backend.ioFailed(`append to ${this.topic}-${this.partition}`, e);
     }

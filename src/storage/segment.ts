@@ -37,8 +37,11 @@ export interface Segment {
   /** Wall-clock ms of the last write (tombstone horizon, retention of timestamp-less data). */
   readonly lastModified: number;
 
-  /** Appends validated batches with final offsets; throws the raw I/O error on failure (nothing appended). */
-  append(buf: Buffer, infos: readonly BatchInfo[], now: number): void;
+  /**
+   * Appends validated batches with final offsets; throws the raw I/O error on
+   * failure (nothing appended). `transfer`: the caller gives up `buf` (see AppendOptions).
+   */
+  append(buf: Buffer, infos: readonly BatchInfo[], now: number, transfer?: boolean): void;
   /** Whole batches from the first whose last offset >= offset. */
   read(offset: number, maxBytes: number, maxOffset: number, minOne: boolean): SegmentRead;
   /** First record with timestamp >= ts (and offset >= minOffset). */

@@ -378,7 +378,8 @@ export class Appender {
     }
     let res: AppendResult;
     try {
-      res = await log.append(b.buf, { verifyCrc: false, leaderEpoch: info.leaderEpoch, now });
+      // validated (CRC included) above; the request's bytes are not used after this
+      res = await log.append(b.buf, { verifyCrc: false, leaderEpoch: info.leaderEpoch, now, transfer: true });
     } catch (e) {
       if (e instanceof StorageError && e.kafkaErrorCode > 0) {
         return { result: failure(e.kafkaErrorCode, e.message), requiredOffset: 0 };

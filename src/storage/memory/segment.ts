@@ -6,12 +6,19 @@ import type { Segment, SegmentRead, StoredBatch } from '../segment.ts';
 /** First slab of a segment; each next one doubles, up to SLAB_MAX. */
 const SLAB_MIN = 4 * 1024;
 const SLAB_MAX = 1024 * 1024;
+/** A handed-over batch at least this large, and at least half of its ArrayBuffer, is kept as is. */
+const ADOPT_MIN = 4 * 1024;
 
 /**
  * In-memory segment: batches copied into slabs (append-only chunks owned by
  * the segment, so appends do not allocate a Buffer each and adjacent batches
  * read back as one view), with a dense index. Slab sizes grow from 4 KiB, so
- * thousands of small partitions stay small. Every stored batch passed its CRC
+ * thousands of small partitions stay small. A large batch handed over by the
+ * caller (`transfer`: the produce path's request bytes) that makes up at
+ * least half of its ArrayBuffer (a frame that spanned socket reads and was
+ * gathered into its own buffer) is kept without a copy: copying into fresh
+ * memory costs page faults that dwarf the copy, and at most half of the
+ * memory kept is not the batch. Every stored batch passed its CRC
  * check before it was appended (the log or the caller verified it) and memory
  * is never reloaded, so reads do not check CRCs again. Index-full is modelled
  * with the same entry budget as the file engine so rolling behaves alike.
@@ -53,9 +60,12 @@ export class MemorySegment implements Segment {
     return this._maxTimestamp;
   }
 
-  append(buf: Buffer, infos: readonly BatchInfo[], now: number): void {
+  append(buf: Buffer, infos: readonly BatchInfo[], now: number, transfer = false): void {
+    const adopt = transfer && buf.length >= ADOPT_MIN && buf.length * 2 >= buf.buffer.byteLength;
     for (const b of infos) {
-      this.bufs.push(this.store(buf, b.position, b.size));
+      this.bufs.push(
+        adopt ? buf.subarray(b.position, b.position + b.size) : this.store(buf, b.position, b.size),
+      );
       this.bases.push(b.baseOffset);
       this.lasts.push(b.lastOffset);
       this.maxTs.push(b.maxTimestamp);

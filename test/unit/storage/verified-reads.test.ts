@@ -72,7 +72,7 @@ describe('file engine: CRC checked once per process', () => {
       log = await e.openLog('t', 0);
       // appended in this process: verified at append, served without a second check
       for (let i = 0; i < 3; i++) await log.append(valueBatch(`b${i}`, 2, T0 + 20 + i, 50));
-      assert.deepEqual(valuesOf((await log.read(20, 1)).batches[0]!)[0], 'b0-0:' + 'x'.repeat(50));
+      assert.deepEqual(valuesOf((await log.read(20, 1)).batches[0]!)[0], `b0-0:${'x'.repeat(50)}`);
       // a read of a later batch does not vouch for the earlier ones
       assert.deepEqual((await log.read(12, 1)).batches[0], before[6]);
       // reading from the start stops before the corrupt batch, every time
@@ -139,7 +139,7 @@ describe('file engine: sequential reads from remembered positions', () => {
       assert.equal((await log.read(off, 1 << 20)).batches.length, 0);
       await log.append(valueBatch('tail', 2, T0 + 100, 60));
       const tail = await log.read(off, 1 << 20);
-      assert.deepEqual(valuesOf(tail.batches[0]!), ['tail-0:' + 'x'.repeat(60), 'tail-1:' + 'x'.repeat(60)]);
+      assert.deepEqual(valuesOf(tail.batches[0]!), [`tail-0:${'x'.repeat(60)}`, `tail-1:${'x'.repeat(60)}`]);
       off = tail.nextOffset;
       // truncate below remembered positions, append different batches at the same offsets
       await log.truncateTo(60);
@@ -188,6 +188,35 @@ describe('memory engine: slabs', () => {
     await log.append(valueBatch('other', 1, T0 + 99, 1));
     assert.deepEqual(held, copy);
     assert.deepEqual(valuesOf((await log.read(9, 1)).batches[0]!), ['other-0:x']);
+    await e.close();
+  });
+});
+
+describe('memory engine: handed-over batches', () => {
+  it('keeps a large batch that is most of its buffer as a view, copies the rest', async () => {
+    const e = new MemoryLogEngine();
+    const log = await e.openLog('t', 0, { maxMessageBytes: 8 << 20 });
+    const own = valueBatch('own', 1, T0, 20_000); // its own ArrayBuffer
+    const inBig = Buffer.alloc(100_000);
+    const shared = valueBatch('shared', 1, T0, 20_000);
+    shared.copy(inBig, 1000);
+    const sharedView = inBig.subarray(1000, 1000 + shared.length); // a fifth of its ArrayBuffer
+    const small = valueBatch('small', 1, T0, 100);
+    const notHanded = valueBatch('kept', 1, T0, 20_000);
+    await log.append(own, { transfer: true });
+    await log.append(sharedView, { transfer: true });
+    await log.append(small, { transfer: true });
+    await log.append(notHanded);
+    const r = await log.read(0, 64 << 20);
+    assert.equal(r.batches.length, 4);
+    assert.equal(r.batches[0]!.buffer, own.buffer, 'adopted');
+    assert.notEqual(r.batches[1]!.buffer, inBig.buffer, 'copied: the batch is a small part of its buffer');
+    assert.notEqual(r.batches[2]!.buffer, small.buffer, 'copied: small');
+    assert.notEqual(r.batches[3]!.buffer, notHanded.buffer, 'copied: not handed over');
+    assert.deepEqual(
+      r.batches.map((b) => valuesOf(b)[0]!.split(':')[0]),
+      ['own-0', 'shared-0', 'small-0', 'kept-0'],
+    );
     await e.close();
   });
 });
