@@ -120,3 +120,43 @@ test('queued.max.request.bytes -1 (Kafka default) means no cap; produce still wo
   const r = await produce(c, 'nocap', batch());
   assert.equal(r.errorCode, 0);
 });
+
+test('fetches woken together reserve their reads: response memory stays within the cap plus one batch each', async (t) => {
+  const cap = 4 * MiB;
+  const b = await startBroker({ config: { 'queued.max.request.bytes': cap } });
+  t.after(() => b.stop());
+  const pool = b.broker.requestMemory!;
+  const topic = 'woken';
+  await createTopicDirect(b, topic, 1);
+  // Four consumers that never read their sockets wait for 6 MiB from offset 0.
+  const readers = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(b.bootstrapServers)));
+  t.after(() => {
+    for (const r of readers) r.close();
+  });
+  for (const r of readers) r.socket.pause();
+  for (const r of readers) {
+    fetch(r, 12, {
+      topics: [{ topic, partitions: [{ partition: 0, offset: 0, maxBytes: 50 * MiB }] }],
+      maxBytes: 50 * MiB,
+      minBytes: 6 * MiB,
+      maxWaitMs: 10_000,
+    }).catch(() => {});
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const producer = await RawClient.connect(b.bootstrapServers);
+  t.after(() => producer.close());
+  const value = Buffer.alloc(1_000_000, 0x77);
+  for (let i = 0; i < 8; i++) {
+    const r = await produce(producer, topic, batch([{ key: null, value }]));
+    assert.equal(r.errorCode, 0);
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const batchBytes = 1_000_100;
+  t.diagnostic(`peak response bytes ${(pool.peakResponseBytes / MiB).toFixed(2)} MiB (cap 4 MiB)`);
+  // Unreserved, each would have read the whole 6-8 MiB at once (24+ MiB).
+  assert.ok(
+    pool.peakResponseBytes <= cap + 4 * batchBytes,
+    `response bytes peaked at ${pool.peakResponseBytes}`,
+  );
+  assert.ok(pool.peakResponseBytes >= 4 * MiB, 'the readers were answered');
+});

@@ -23,7 +23,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse<Buffer | RecordsL
     const res = await ctx.services.replicas.fetches.fetch(req, {
       apiVersion: ctx.apiVersion,
       signal: ctx.signal,
-      responseBudget: ctx.responseBudget,
+      responseMemory: ctx.responseMemory,
     });
     if (ctx.apiVersion >= 16) {
       // Endpoints of the leaders named in currentLeader hints.

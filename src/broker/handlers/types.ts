@@ -22,12 +22,21 @@ export interface RequestContext {
   log: Logger;
   /** Aborted when the connection closes (long-polling handlers stop waiting). */
   signal?: AbortSignal;
-  /**
-   * Bytes a large response may take now: queued.max.request.bytes less the
-   * responses still being written. Fetch sizes its response to it (at least
-   * one batch). Absent: no limit.
-   */
-  responseBudget?: () => number;
+  /** The broker's memory for responses (queued.max.request.bytes); absent: no cap. */
+  responseMemory?: ResponseMemory;
+}
+
+/**
+ * Lets a handler that builds a large response (Fetch) size it to the memory
+ * left: reserve bytes before reading them, so concurrent requests do not all
+ * take the same room. The connection trues the reservation up to the
+ * response it sends, and returns it when the request ends without one.
+ */
+export interface ResponseMemory {
+  /** Bytes a response may still take now (Infinity: no cap). */
+  available(): number;
+  /** Counts `delta` more bytes (negative: gives them back) of the response being built. */
+  reserve(delta: number): void;
 }
 
 /** Returned by a handler when the request gets no response (acks=0 produce). */

@@ -84,11 +84,13 @@ export interface FetchCall {
   /** Aborted when the request's connection closes. */
   signal?: AbortSignal;
   /**
-   * Response bytes the broker can hold now (queued.max.request.bytes less
-   * responses still being written): the response is cut to it, still
-   * carrying at least one batch (KIP-74), and then answers once it has any.
+   * The broker's response memory (queued.max.request.bytes less responses
+   * still being built or written): each partition's read is reserved against
+   * it before reading, so concurrent fetches cannot all take the same room;
+   * a response cut by it still carries at least one batch (KIP-74) and
+   * answers once it has any.
    */
-  responseBudget?: () => number;
+  responseMemory?: { available(): number; reserve(delta: number): void };
 }
 
 /** What reading one partition gave. */
@@ -225,9 +227,9 @@ export class FetchManager {
     if (ctx.kind === 'error') return emptyResponse(ctx.errorCode);
 
     const targets = this.sessions.targets(ctx);
-    const limit = (): number => Math.max(0, Math.min(maxBytes, call.responseBudget?.() ?? INT32_MAX));
-    const first = limit();
-    let reads = await this.readAll(targets, first, spec);
+    const mem = call.responseMemory;
+    const first = Math.min(maxBytes, mem?.available() ?? INT32_MAX);
+    let reads = await this.readAll(targets, maxBytes, spec, mem);
     // Cut by memory pressure: waiting for more than fits would only delay the consumer.
     const minBytes = first < maxBytes ? Math.min(req.minBytes, Math.max(1, first)) : req.minBytes;
     const bytes = reads.reduce((n, r) => n + r.bytes, 0);
@@ -237,9 +239,10 @@ export class FetchManager {
       bytes >= minBytes ||
       reads.some((r) => r.errorCode !== ErrorCode.NONE);
     if (!answerNow) {
+      mem?.reserve(-bytes); // these reads are dropped; the wait ends in fresh ones
       const end = await this.waitForData(reads, minBytes, req.maxWaitMs, spec, call.signal);
       if (end === 'aborted') return emptyResponse(ErrorCode.NONE);
-      reads = await this.readAll(targets, limit(), spec);
+      reads = await this.readAll(targets, maxBytes, spec, mem);
     }
     return this.respond(ctx, reads, spec);
   }
@@ -275,13 +278,25 @@ export class FetchManager {
     return out;
   }
 
-  /** Reads the partitions in order within the request's byte budget. */
-  async readAll(targets: readonly FetchEntry[], maxBytes: number, spec: ReadSpec): Promise<PartitionRead[]> {
+  /**
+   * Reads the partitions in order within the request's byte budget and, when
+   * given, the broker's response memory: each read's budget is reserved
+   * before reading and trued up to what was read.
+   */
+  async readAll(
+    targets: readonly FetchEntry[],
+    maxBytes: number,
+    spec: ReadSpec,
+    mem?: FetchCall['responseMemory'],
+  ): Promise<PartitionRead[]> {
     const out: PartitionRead[] = [];
     let limit = maxBytes;
     let minOne = true;
     for (const e of targets) {
-      const r = await this.readOne(e, Math.min(Math.max(0, e.maxBytes), limit), minOne, spec);
+      const want = Math.max(0, Math.min(e.maxBytes, limit, mem?.available() ?? INT32_MAX));
+      mem?.reserve(want);
+      const r = await this.readOne(e, want, minOne, spec);
+      mem?.reserve(r.bytes - want);
       if (r.bytes > 0) minOne = false;
       limit = Math.max(0, limit - r.bytes);
       out.push(r);

@@ -24,7 +24,7 @@ import {
 } from '../../protocol/frames.ts';
 import { DecodeError } from '../../protocol/primitives/errors.ts';
 import type { HandlerRegistry } from '../handlers/registry.ts';
-import { NO_RESPONSE, type RequestContext } from '../handlers/types.ts';
+import { NO_RESPONSE, type RequestContext, type ResponseMemory } from '../handlers/types.ts';
 import type { BrokerServices } from '../services.ts';
 import { FrameDecoder, FrameError } from './framing.ts';
 import type { PoolMember, RequestMemoryPool } from './request-memory-pool.ts';
@@ -65,8 +65,10 @@ export class Connection implements PoolMember {
   /** Request bytes charged to the pool and not yet released; `heldFrameBytes` of them complete frames. */
   private heldBytes = 0;
   private heldFrameBytes = 0;
-  /** Response bytes charged to the pool and not yet flushed. */
+  /** Response bytes charged to the pool (reserved, or written and not yet flushed). */
   private heldResponseBytes = 0;
+  /** Of those, reserved by the request being handled and not yet sent. */
+  private reservedResponse = 0;
   readonly log: Logger;
   /** In-flight request count (0 or 1), for graceful shutdown. */
   inFlight = 0;
@@ -226,6 +228,11 @@ export class Connection implements PoolMember {
 
   private afterRequest(frameBytes: number): void {
     this.releaseRequest(frameBytes);
+    if (this.reservedResponse > 0) {
+      // The request ended without sending what it reserved.
+      this.releaseResponse(this.reservedResponse);
+      this.reservedResponse = 0;
+    }
     this.busy = false;
     this.inFlight = 0;
     if (this.closed) {
@@ -243,13 +250,14 @@ export class Connection implements PoolMember {
     if (pool) {
       let n = 0;
       for (const c of chunks) n += c.length;
-      pool.chargeResponse(n);
-      this.heldResponseBytes += n;
-      done = () => {
-        const r = Math.min(n, this.heldResponseBytes);
-        this.heldResponseBytes -= r;
-        pool.releaseResponse(r);
-      };
+      // What the handler reserved while building this response is part of it.
+      const reserved = this.reservedResponse;
+      this.reservedResponse = 0;
+      if (n > reserved) {
+        pool.chargeResponse(n - reserved);
+        this.heldResponseBytes += n - reserved;
+      } else if (reserved > n) this.releaseResponse(reserved - n);
+      done = () => this.releaseResponse(n);
     }
     // Responses written in one turn of the event loop (pipelined requests are
     // handled back to back in microtasks) leave in one writev, not one
@@ -271,8 +279,32 @@ export class Connection implements PoolMember {
     this.socket.uncork();
   };
 
-  /** Responses in flight through this socket take at most this many bytes now (Fetch sizes itself to it). */
-  private responseBudget = (): number => this.pool?.responseBudget() ?? Number.POSITIVE_INFINITY;
+  /** Returns response bytes to the pool (clamped: a close has already returned them all). */
+  private releaseResponse(n: number): void {
+    const r = Math.min(n, this.heldResponseBytes);
+    if (r <= 0) return;
+    this.heldResponseBytes -= r;
+    this.pool?.releaseResponse(r);
+  }
+
+  /** RequestContext.responseMemory: the pool's response room, reserved per request. */
+  private readonly responseMemory: ResponseMemory = {
+    available: () => this.pool?.responseBudget() ?? Number.POSITIVE_INFINITY,
+    reserve: (delta: number) => {
+      const pool = this.pool;
+      if (!pool || delta === 0) return;
+      if (delta > 0) {
+        if (this.closed) return;
+        pool.chargeResponse(delta);
+        this.heldResponseBytes += delta;
+        this.reservedResponse += delta;
+      } else {
+        const r = Math.min(-delta, this.reservedResponse);
+        this.reservedResponse -= r;
+        this.releaseResponse(r);
+      }
+    },
+  };
 
   private async handle(frame: Buffer): Promise<void> {
     if (frame.length < 8) {
@@ -331,7 +363,7 @@ export class Connection implements PoolMember {
       connectionId: this.id,
       log: this.log,
       signal: this.closedSignal.signal,
-      responseBudget: this.pool ? this.responseBudget : undefined,
+      responseMemory: this.pool ? this.responseMemory : undefined,
     };
     let res: unknown;
     try {
@@ -389,10 +421,8 @@ export class Connection implements PoolMember {
     this.closed = true;
     if (this.partialTimer) clearTimeout(this.partialTimer);
     this.dropQueue();
-    if (this.pool && this.heldResponseBytes > 0) {
-      this.pool.releaseResponse(this.heldResponseBytes);
-      this.heldResponseBytes = 0;
-    }
+    this.releaseResponse(this.heldResponseBytes);
+    this.reservedResponse = 0;
     this.closedSignal.abort();
     this.opts.onClose(this);
   }

@@ -21,12 +21,13 @@
  *   (socket.request.max.bytes) plus what each connection reads before it
  *   notices (one socket read, <= 64 KiB).
  *
- * Responses waiting in socket buffers are counted separately
- * (`responseBytes`) and do not pause reading: a client that reads its
- * responses slowly would otherwise stall every producer. Instead Fetch sizes
- * its response to `responseBudget()` (the cap less responses still being
- * written), returning at least one batch (KIP-74), so response memory stays
- * within the cap plus one batch per fetch answered meanwhile.
+ * Responses are counted separately (`responseBytes`: reserved while being
+ * built, then until the socket has flushed them) and do not pause reading:
+ * a client that reads its responses slowly would otherwise stall every
+ * producer. Instead Fetch reserves each partition's read against
+ * `responseBudget()` (the cap less responses held) before reading, and
+ * returns at least one batch (KIP-74) even when nothing is left, so response
+ * memory stays within the cap plus one batch per fetch answered meanwhile.
  */
 
 export interface PoolMember {

@@ -47,6 +47,8 @@ async function harness(opts: {
   idleTimeoutMs?: number;
   gate?: Gate;
   fetchRecords?: Buffer;
+  /** Bytes the fake Fetch reserves, then waits for `gate`, before answering. */
+  fetchReserve?: number;
 }): Promise<Harness> {
   const pool = new RequestMemoryPool({ maxBytes: opts.maxBytes, maxRequests: opts.maxRequests ?? 500 });
   const budgets: number[] = [];
@@ -64,8 +66,12 @@ async function harness(opts: {
     apiKey: 1,
     minVersion: 4,
     maxVersion: 4,
-    handle(_req: unknown, ctx: RequestContext) {
-      budgets.push(ctx.responseBudget?.() ?? -1);
+    async handle(_req: unknown, ctx: RequestContext) {
+      budgets.push(ctx.responseMemory?.available() ?? -1);
+      if (opts.fetchReserve) {
+        ctx.responseMemory?.reserve(opts.fetchReserve);
+        await opts.gate?.promise;
+      }
       return {
         throttleTimeMs: 0,
         responses: [
@@ -323,4 +329,40 @@ test('response bytes stuck in a slow reader are counted and shrink the response 
   slow.resume();
   await until('the slow reader to get its response', () => got >= 48 * MiB, 10_000);
   await until('the pool to drain', () => h.pool.responseBytes === 0);
+});
+
+test('bytes a handler reserves count until its response is sent, then the response counts', async (t) => {
+  const gate = new Gate();
+  const h = await harness({
+    maxBytes: 8 * MiB,
+    fetchReserve: 5 * MiB,
+    fetchRecords: Buffer.alloc(1000),
+    gate,
+  });
+  t.after(() => h.close());
+  const c = await RawClient.connect(h.bootstrap);
+  t.after(() => c.close());
+  const body = { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 30, isolationLevel: 0, topics: [] };
+  const pending = c.request(1, 4, body);
+  await until('the reservation', () => h.pool.responseBytes === 5 * MiB);
+  assert.equal(h.pool.responseBudget(), 3 * MiB, 'others see what is left');
+  gate.open();
+  await pending;
+  await until('the pool to drain', () => drained(h.pool));
+  assert.ok(h.pool.peakResponseBytes >= 5 * MiB);
+});
+
+test('a reservation is returned when the connection closes mid-request', async (t) => {
+  const gate = new Gate();
+  const h = await harness({ maxBytes: 8 * MiB, fetchReserve: 5 * MiB, gate });
+  t.after(() => h.close());
+  const c = await RawClient.connect(h.bootstrap);
+  const body = { replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 30, isolationLevel: 0, topics: [] };
+  c.request(1, 4, body).catch(() => {});
+  await until('the reservation', () => h.pool.responseBytes === 5 * MiB);
+  c.close();
+  await until('the pool to drain', () => drained(h.pool));
+  gate.open(); // the handler ends after the close: nothing is returned twice
+  await sleep(50);
+  assert.ok(drained(h.pool), JSON.stringify(h.pool));
 });
