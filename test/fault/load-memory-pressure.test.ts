@@ -18,7 +18,8 @@
  *  - the queue checker passes after a final drain: every acknowledged batch
  *    is at its acknowledged offsets, nothing lost or duplicated, unseen = 0;
  *  - the broker's shutdown line shows the cap was reached (connections were
- *    paused) and its peak request bytes stayed near the cap.
+ *    paused), its peak request bytes stayed near the cap, and the fetch
+ *    responses it held peaked at the cap plus one batch per fetcher.
  *
  * Default: at most 15 s of load, capped at ~1.2 GiB written (20-40 s in
  * all, depending on the machine's load).
@@ -400,6 +401,11 @@ test('LOAD-MemoryPressure: 50 producers of max-size batches and slow fetch.max.b
   assert.ok(
     pool.peakRequestBytes! <= QUEUED_MAX_REQUEST_BYTES + 2 * MiB + (PRODUCERS + FETCHERS + 2) * 64 * 1024,
     `peak request bytes ${pool.peakRequestBytes}`,
+  );
+  // Fetch responses held: the cap plus one batch per slow fetcher (KIP-74's first batch past an empty budget).
+  assert.ok(
+    pool.peakResponseBytes! <= QUEUED_MAX_REQUEST_BYTES + FETCHERS * 1.1 * MiB + MiB,
+    `peak response bytes ${pool.peakResponseBytes}`,
   );
   assert.ok(result.valid, formatResult(result));
   assert.equal(result.unseen.count, 0);
