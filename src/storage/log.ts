@@ -343,6 +343,9 @@ export class Log implements PartitionLog {
       await this.backend.epochsDurable(this.epochs.all);
     } catch (e) {
       this.dirDirty ||= dirDirty;
+      // Deleted (abandoned) while the flush was in flight: its files are gone,
+      // which is no disk failure (the dir must not go offline for it).
+      if (this.closed) return;
       throw this.backend.ioFailed(`flush of ${this.topic}-${this.partition}`, e);
     }
     if (gen === this.generation) {
