@@ -3,14 +3,16 @@
  * record per Produce v9 request (acks=1, pipelined: the producer does not wait
  * for acknowledgements), read by a consumer that long-polls with Fetch v12
  * (maxWaitMs 500, minBytes 1, one fetch in flight). Latency = the consumer's
- * receive time minus the producer's send time, carried in the record value
- * (producer and consumer run in one child process, so the broker has the
- * bench process to itself and both clocks are the same).
+ * receive time minus the producer's send time, carried in the record value.
+ * Producer and consumer are two child processes (as they would be; the
+ * monotonic clock is the same for all processes), the broker has the bench
+ * process to itself.
  *
- * Baseline, same run, same client process and rate: a trivial echo server in
- * this process that writes every byte it reads back to the sender; latency =
- * echo received minus sent, for the same Produce frames. Ratio = echo / Samsa
- * (1.0: the broker adds nothing to a round trip through a server).
+ * Baseline, same run, same rate: a trivial echo server in this process that
+ * writes every byte it reads back to the sender (one child process sends and
+ * receives); latency = echo received minus sent, for the same Produce frames.
+ * Ratio = echo / Samsa (1.0: the broker adds nothing to a trip through a
+ * server). LAT_ACKS=0 produces with acks=0.
  *
  * Storage: memory and file (page cache). BENCH_LATENCY_MS sets the measured
  * time per run (default 5000 ms, after 1000 ms of warm-up), BENCH_LATENCY_RATE
@@ -36,9 +38,11 @@ const WARMUP_MS = 1000;
 const TOPIC = 'latency';
 
 interface Job {
-  mode: 'samsa' | 'echo';
+  mode: 'echo' | 'produce' | 'consume';
   port: number;
-  ms: number;
+  /** Monotonic clock (ns, decimal): records sent from `from` until `to` are measured. */
+  from: string;
+  to: string;
 }
 interface Result {
   /** Latencies in microseconds, measured part only. */
@@ -82,7 +86,7 @@ function produceFrame(correlationId: number, sentNs: bigint): Buffer {
     { requestApiKey: 0, requestApiVersion: 9, correlationId, clientId: 'latency-bench' },
     {
       transactionalId: null,
-      acks: 1,
+      acks: Number(process.env.LAT_ACKS ?? 1),
       timeoutMs: 30000,
       topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch }] }],
     },
@@ -142,28 +146,21 @@ function paced(send: () => void): { stop: () => void } {
   return { stop: () => clearInterval(timer) };
 }
 
+const sleepUntil = (t: bigint) => new Promise((r) => setTimeout(r, Math.max(0, Number(t - now()) / 1e6)));
+
 async function measure(job: Job): Promise<Result> {
+  const from = BigInt(job.from);
+  const to = BigInt(job.to);
   const us: number[] = [];
-  let measuring = false;
   let sent = 0;
   const record = (sentNs: bigint) => {
-    if (measuring) us.push(Number(now() - sentNs) / 1000);
+    if (sentNs >= from && sentNs < to) us.push(Number(now() - sentNs) / 1000);
   };
-  const producer = await connectTo(job.port);
+  const sock = await connectTo(job.port);
   let corr = 0;
-  let consumer: Socket | null = null;
-  if (job.mode === 'echo') {
-    // the echoed Produce frame: its record value holds the send time
-    frames(producer, (f) => {
-      const at = f.indexOf(filler.subarray(8, 24));
-      record(f.readBigInt64BE(at - 8));
-    });
-  } else {
-    frames(producer, () => {}); // acks, not waited for
-    consumer = await connectTo(job.port);
+  if (job.mode === 'consume') {
     let offset = 0;
-    const c = consumer;
-    frames(c, (f) => {
+    frames(sock, (f) => {
       const res = decodeResponseFrame(1, 12, f).body;
       const p = res.responses[0]?.partitions[0];
       if (p && p.errorCode !== 0) throw new Error(`fetch error ${p.errorCode}`);
@@ -175,23 +172,32 @@ async function measure(job: Job): Promise<Result> {
         offset = Number(b.header.baseOffset) + b.header.lastOffsetDelta + 1;
         pos += size;
       }
-      if (!c.destroyed) c.write(fetchFrame(offset, ++corr));
+      if (!sock.destroyed) sock.write(fetchFrame(offset, ++corr));
     });
-    c.write(fetchFrame(0, ++corr));
+    sock.write(fetchFrame(0, ++corr));
+    // until the last records have arrived
+    await sleepUntil(to + 300_000_000n);
+    sock.destroy();
+    return { us, sent };
+  }
+  if (job.mode === 'echo') {
+    // the echoed Produce frame: its record value holds the send time
+    frames(sock, (f) => {
+      const at = f.indexOf(filler.subarray(8, 24));
+      record(f.readBigInt64BE(at - 8));
+    });
+  } else {
+    frames(sock, () => {}); // acks, not waited for
   }
   const pacer = paced(() => {
-    producer.write(produceFrame(++corr, now()));
-    if (measuring) sent++;
+    const t = now();
+    if (t >= from && t < to) sent++;
+    sock.write(produceFrame(++corr, t));
   });
-  await new Promise((r) => setTimeout(r, WARMUP_MS));
-  measuring = true;
-  await new Promise((r) => setTimeout(r, job.ms));
+  await sleepUntil(to);
   pacer.stop();
-  // let the last records arrive
-  await new Promise((r) => setTimeout(r, 200));
-  measuring = false;
-  producer.destroy();
-  consumer?.destroy();
+  if (job.mode === 'echo') await sleepUntil(to + 300_000_000n);
+  sock.destroy();
   return { us, sent };
 }
 
@@ -200,6 +206,12 @@ async function childMain(): Promise<void> {
   for await (const line of rl) {
     process.stdout.write(`${JSON.stringify(await measure(JSON.parse(line) as Job))}\n`);
   }
+}
+
+/** Warm-up and measured window, from now (the same monotonic clock in every process). */
+function window(): { from: string; to: string } {
+  const from = now() + BigInt(WARMUP_MS + 300) * 1_000_000n;
+  return { from: String(from), to: String(from + BigInt(RUN_MS) * 1_000_000n) };
 }
 
 // ---------------------------------------------------------------- parent
@@ -277,6 +289,7 @@ function pct(xs: number[], p: number): number {
 
 export async function run(): Promise<void> {
   const client = new Client();
+  const client2 = new Client();
   const echo = await startEcho();
   console.log(
     `${RATE} records/s of ${RECORD} B, one record per Produce (acks=1), consumer long-polling (Fetch v12, maxWaitMs 500); ${RUN_MS} ms measured per run`,
@@ -297,9 +310,14 @@ export async function run(): Promise<void> {
     for (const storage of ['memory', 'file'] as const) {
       const b = await startBenchBroker(storage);
       try {
-        const before = await client.run({ mode: 'echo', port: echo.port, ms: RUN_MS });
-        const samsa = await client.run({ mode: 'samsa', port: b.port, ms: RUN_MS });
-        const after = await client.run({ mode: 'echo', port: echo.port, ms: RUN_MS });
+        const before = await client.run({ mode: 'echo', port: echo.port, ...window() });
+        const w = window();
+        const [consumed, produced] = await Promise.all([
+          client.run({ mode: 'consume', port: b.port, ...w }),
+          client2.run({ mode: 'produce', port: b.port, ...w }),
+        ]);
+        const samsa = { us: consumed.us, sent: produced.sent };
+        const after = await client.run({ mode: 'echo', port: echo.port, ...window() });
         // the echo run with the lower p50 is the baseline (least disturbed by other load)
         const base = pct(before.us, 0.5) <= pct(after.us, 0.5) ? before : after;
         row('echo server', base);
@@ -310,6 +328,7 @@ export async function run(): Promise<void> {
     }
   } finally {
     client.stop();
+    client2.stop();
     await echo.close();
   }
 }
