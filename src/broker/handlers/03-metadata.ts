@@ -14,18 +14,14 @@ import type {
 } from '../../protocol/generated/messages/metadata-response.ts';
 import { ZERO_UUID } from '../../protocol/generated/runtime.ts';
 import { validateTopicName } from '../topics/topic-manager.ts';
-import type { Handler, RequestContext } from './types.ts';
+import type { Handler } from './types.ts';
 
 /** Bit set of topic operations allowed when no authorizer is configured. */
 export const ALL_TOPIC_OPERATIONS = [3, 4, 5, 6, 7, 8, 10, 11].reduce((a, op) => a | (1 << op), 0);
 export const ALL_CLUSTER_OPERATIONS = [4, 5, 7, 8, 9, 10, 11, 12, 13].reduce((a, op) => a | (1 << op), 0);
 const NOT_REQUESTED = -2147483648;
 
-function describeTopic(
-  t: TopicInfo,
-  ctx: RequestContext,
-  withOps: boolean,
-): MetadataResponse_MetadataResponseTopic {
+function describeTopic(t: TopicInfo, withOps: boolean): MetadataResponse_MetadataResponseTopic {
   return {
     errorCode: 0,
     name: t.name,
@@ -42,7 +38,6 @@ function describeTopic(
     })),
     topicAuthorizedOperations: withOps ? ALL_TOPIC_OPERATIONS : NOT_REQUESTED,
   };
-  void ctx;
 }
 
 function errorTopic(
@@ -74,7 +69,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
     const all = req.topics === null || (apiVersion === 0 && req.topics.length === 0);
     const topics: MetadataResponse_MetadataResponseTopic[] = [];
     if (all) {
-      for (const t of topicsMgr.list()) topics.push(describeTopic(t, ctx, withOps));
+      for (const t of topicsMgr.list()) topics.push(describeTopic(t, withOps));
     } else {
       for (const rt of req.topics ?? []) {
         if (rt.name == null && apiVersion < 12) {
@@ -86,7 +81,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
           const t = rt.topicId && rt.topicId !== ZERO_UUID ? topicsMgr.getById(rt.topicId) : undefined;
           topics.push(
             t
-              ? describeTopic(t, ctx, withOps)
+              ? describeTopic(t, withOps)
               : errorTopic(null, rt.topicId ?? ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_ID),
           );
           continue;
@@ -109,7 +104,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = {
         }
         topics.push(
           t
-            ? describeTopic(t, ctx, withOps)
+            ? describeTopic(t, withOps)
             : errorTopic(rt.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         );
       }
