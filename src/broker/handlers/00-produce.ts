@@ -24,17 +24,22 @@ import type {
 import type { PartitionProduceResult } from '../replica/append.ts';
 import { type Handler, NO_RESPONSE } from './types.ts';
 
+const NONE: readonly never[] = Object.freeze([]);
+
 function toResponse(index: number, r: PartitionProduceResult): ProduceResponse_PartitionProduceResponse {
   return {
     index,
     errorCode: r.errorCode,
     baseOffset: BigInt(r.baseOffset),
-    logAppendTimeMs: BigInt(r.logAppendTimeMs),
+    logAppendTimeMs: r.logAppendTimeMs === -1 ? -1n : BigInt(r.logAppendTimeMs),
     logStartOffset: BigInt(r.logStartOffset),
-    recordErrors: r.recordErrors.map((e) => ({
-      batchIndex: e.batchIndex,
-      batchIndexErrorMessage: e.message,
-    })),
+    recordErrors:
+      r.recordErrors.length === 0
+        ? (NONE as never[])
+        : r.recordErrors.map((e) => ({
+            batchIndex: e.batchIndex,
+            batchIndexErrorMessage: e.message,
+          })),
     errorMessage: r.errorMessage,
   };
 }

@@ -85,6 +85,17 @@ interface CachedConfig {
 class PartitionAppendState {
   private tail: Promise<unknown> = Promise.resolve();
   producers: ProducerStateManager | null = null;
+  /** The topic's validation config with this partition's name, for the cached config it came from. */
+  private cfgOf: LogValidationConfig | null = null;
+  private cfg: LogValidationConfig | null = null;
+
+  validationConfig(topicCfg: LogValidationConfig, name: () => string): LogValidationConfig {
+    if (this.cfgOf !== topicCfg) {
+      this.cfg = { ...topicCfg, partitionName: name() };
+      this.cfgOf = topicCfg;
+    }
+    return this.cfg!;
+  }
   /** Log start and end offsets when the producer state was last brought up to date. */
   logStartSeen = 0;
   logEndSeen = 0;
@@ -176,12 +187,8 @@ export class Appender {
       }
     }
     const state = this.stateFor(partition);
-    const local = await state.run(() =>
-      this.appendLocked(partition, info, state, first.batch, {
-        ...cfg,
-        partitionName: `${topic.name}-${req.partition}`,
-      }),
-    );
+    const pcfg = state.validationConfig(cfg, () => `${topic.name}-${req.partition}`);
+    const local = await state.run(() => this.appendLocked(partition, info, state, first.batch, pcfg));
     if (req.acks !== -1 || local.result.errorCode !== ErrorCode.NONE) return local.result;
     const waited = await awaitHighWatermark(partition, local.requiredOffset, req.timeoutMs);
     if (waited !== ErrorCode.NONE) return failure(waited);

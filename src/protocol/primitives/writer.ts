@@ -7,6 +7,8 @@
 import { RecordsList } from './records-list.ts';
 
 const REF_THRESHOLD = 4096;
+const TWO_32 = 2 ** 32;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 const textEncoder = new TextEncoder();
 
@@ -78,7 +80,25 @@ export class Writer {
 
   writeInt64(v: bigint): void {
     if (this.offset + 8 > this.buf.length) this.grow(8);
-    this.buf.writeBigInt64BE(v, this.offset);
+    const n = Number(v);
+    // Offsets, timestamps and ids fit in a double: split it without BigInt
+    // arithmetic (Buffer.writeBigInt64BE costs ~3x as much).
+    if (n >= -MAX_SAFE && n <= MAX_SAFE) {
+      const hi = Math.floor(n / TWO_32);
+      const lo = n - hi * TWO_32;
+      const b = this.buf;
+      const o = this.offset;
+      b[o] = hi >>> 24;
+      b[o + 1] = hi >>> 16;
+      b[o + 2] = hi >>> 8;
+      b[o + 3] = hi;
+      b[o + 4] = lo >>> 24;
+      b[o + 5] = lo >>> 16;
+      b[o + 6] = lo >>> 8;
+      b[o + 7] = lo;
+    } else {
+      this.buf.writeBigInt64BE(v, this.offset);
+    }
     this.offset += 8;
   }
 
