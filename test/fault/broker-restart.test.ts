@@ -16,8 +16,6 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.ts';
-import { fileStorageSkip } from '../compat/helpers/broker.ts';
-import { API, needs } from '../compat/helpers/features.ts';
 import { kafkajs, kafkajsRead } from '../compat/helpers/kafkajs.ts';
 import { assertExactlyOnce } from '../compat/helpers/records.ts';
 
@@ -121,12 +119,7 @@ async function bounded<T>(p: Promise<T>, ms: number, what: string, output: () =>
   }
 }
 
-const skip =
-  needs(API.Produce, API.Fetch, API.ListOffsets, API.InitProducerId, API.CreateTopics) ||
-  (await fileStorageSkip());
-
 test('SIGKILL under acks=all idempotent load: every acknowledged record is read back exactly once', {
-  skip,
   timeout: 120_000,
 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-restart-'));

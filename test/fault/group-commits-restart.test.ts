@@ -17,8 +17,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fileStorageSkip } from '../compat/helpers/broker.ts';
-import { API, GROUP_APIS, needs } from '../compat/helpers/features.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,10 +79,7 @@ const commitBody = (groupId: string, offset: bigint) => ({
   ],
 });
 
-const skip = needs(API.CreateTopics, ...GROUP_APIS) || (await fileStorageSkip());
-
 test('SIGKILL while committing: after every restart OffsetFetch has each acknowledged commit', {
-  skip,
   timeout: 120_000,
 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'samsa-group-crash-'));

@@ -19,7 +19,6 @@ import { ErrorCode } from '../../src/protocol/error-codes.ts';
 import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/index.ts';
 import { startBroker, type TestBroker } from '../../src/testing/index.ts';
 import { createTopicDirect } from '../compat/helpers/broker.ts';
-import { API, needs } from '../compat/helpers/features.ts';
 import { type Kafka, kafkajs } from '../compat/helpers/kafkajs.ts';
 import { type Mutation, mutate, Rng, validRequest } from './fuzz-gen.ts';
 
@@ -147,20 +146,19 @@ async function brokerAnswers(port: number): Promise<boolean> {
   }
 }
 
-/** kafkajs doing Metadata (and Produce when the broker has it) every 50 ms; counts errors. */
+/** kafkajs doing Metadata and Produce every 50 ms; counts errors. */
 function startCanary(kafka: Kafka, topic: string) {
-  const produce = !needs(API.Produce);
   const state = { ok: 0, errors: [] as string[], latencies: [] as number[], stop: false };
   const admin = kafka.admin();
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   const done = (async () => {
     await admin.connect();
-    if (produce) await producer.connect();
+    await producer.connect();
     for (let i = 0; !state.stop; i++) {
       const t0 = performance.now();
       try {
         await admin.fetchTopicMetadata({ topics: [topic] });
-        if (produce) await producer.send({ topic, acks: -1, messages: [{ value: `canary-${i}` }] });
+        await producer.send({ topic, acks: -1, messages: [{ value: `canary-${i}` }] });
         state.ok++;
         state.latencies.push(performance.now() - t0);
       } catch (e) {
@@ -169,7 +167,7 @@ function startCanary(kafka: Kafka, topic: string) {
       await sleep(50);
     }
     await admin.disconnect();
-    if (produce) await producer.disconnect();
+    await producer.disconnect();
   })();
   return {
     state,

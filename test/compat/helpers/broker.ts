@@ -38,15 +38,6 @@ export async function createTopicDirect(
 }
 
 /** `false` when startBroker({ storage: 'file' }) works, else why not (a skip reason). */
-export async function fileStorageSkip(): Promise<string | false> {
-  try {
-    const b = await startBroker({ storage: 'file' });
-    await b.stop();
-    return false;
-  } catch (e) {
-    return `file storage is not available yet (${(e as Error).message.split('\n')[0]})`;
-  }
-}
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
 export async function waitFor<T>(

@@ -32,8 +32,8 @@ export interface Member {
   readonly committed: Map<number, number>;
   /** Clean stop: commits and leaves the group (static members do not leave). */
   stop(): Promise<void>;
-  /** Crash: SIGKILL, no LeaveGroup, no commit. */
-  kill(): void;
+  /** Crash: SIGKILL, no LeaveGroup, no commit; resolves once the process is gone and its output read. */
+  kill(): Promise<void>;
 }
 
 export interface PyMemberOptions {
@@ -102,8 +102,9 @@ export async function pyMember(name: string, o: PyMemberOptions): Promise<Member
       await done;
       clearTimeout(t);
     },
-    kill() {
+    async kill() {
       proc.kill('SIGKILL');
+      await done;
     },
   });
 }
@@ -151,7 +152,7 @@ export async function kafkajsMember(
   });
   return Object.assign(m, {
     stop: () => consumer.disconnect(),
-    kill() {
+    async kill() {
       throw new Error('kafkajs members run in this process; kill a python member instead');
     },
   });

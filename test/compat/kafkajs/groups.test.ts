@@ -11,19 +11,10 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import kafkajsPkg from 'kafkajs';
-import {
-  createTopicDirect,
-  fileStorageSkip,
-  startBroker,
-  type TestBroker,
-  uniqueTopic,
-  waitFor,
-} from '../helpers/broker.ts';
-import { API, either, GROUP_APIS, needs } from '../helpers/features.ts';
+import { createTopicDirect, startBroker, type TestBroker, uniqueTopic, waitFor } from '../helpers/broker.ts';
 import { type Kafka, kafkajs } from '../helpers/kafkajs.ts';
 
 const { AssignerProtocol } = kafkajsPkg;
-const SKIP = either(needs(API.Produce, API.Fetch, API.ListOffsets), needs(...GROUP_APIS));
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 type Consumer = ReturnType<Kafka['consumer']>;
@@ -118,7 +109,7 @@ function allOffsets(partitions: number, from: number, to: number): string[] {
   return out;
 }
 
-describe('kafkajs consumer groups', { skip: SKIP }, () => {
+describe('kafkajs consumer groups', () => {
   let b: TestBroker;
   let kafka: Kafka;
   before(async () => {
@@ -365,13 +356,9 @@ describe('kafkajs consumer groups', { skip: SKIP }, () => {
   });
 });
 
-describe('kafkajs consumer groups across a broker restart', { skip: SKIP }, () => {
+describe('kafkajs consumer groups across a broker restart', () => {
   for (const storage of ['memory', 'file'] as const) {
-    test(`committed offsets survive a restart (${storage} storage)`, { timeout: 60_000 }, async (t) => {
-      if (storage === 'file') {
-        const why = await fileStorageSkip();
-        if (why) return t.skip(why);
-      }
+    test(`committed offsets survive a restart (${storage} storage)`, { timeout: 60_000 }, async () => {
       const b = await startBroker({ storage });
       try {
         const kafka = kafkajs(b.bootstrapServers);

@@ -8,13 +8,11 @@ import { after, before, describe, test } from 'node:test';
 import {
   brokerFor,
   createTopicDirect,
-  fileStorageSkip,
   startBroker,
   type TestBroker,
   uniqueTopic,
   waitFor,
 } from '../helpers/broker.ts';
-import { API, either, GROUP_APIS, needs } from '../helpers/features.ts';
 import { KAFKAJS_CODEC, type Kafka, kafkajs, kafkajsRead } from '../helpers/kafkajs.ts';
 import { startProxy } from '../helpers/proxy.ts';
 import {
@@ -24,9 +22,6 @@ import {
   makeRecords,
   type TestRecord,
 } from '../helpers/records.ts';
-
-const FILE_STORAGE = await fileStorageSkip();
-const PRODUCE_FETCH = needs(API.Produce, API.Fetch, API.ListOffsets);
 
 function toMessages(records: TestRecord[]) {
   return records.map((r) => ({
@@ -87,9 +82,7 @@ describe('kafkajs', () => {
     });
   });
 
-  test('create, describe and delete topics', {
-    skip: needs(API.CreateTopics, API.DeleteTopics),
-  }, async () => {
+  test('create, describe and delete topics', async () => {
     const topic = uniqueTopic('kjs-admin');
     await withAdmin(async (admin) => {
       const created = await admin.createTopics({
@@ -104,7 +97,7 @@ describe('kafkajs', () => {
     });
   });
 
-  test('create partitions', { skip: needs(API.CreatePartitions) }, async () => {
+  test('create partitions', async () => {
     const topic = uniqueTopic('kjs-parts');
     await createTopicDirect(b, topic, 1);
     await withAdmin(async (admin) => {
@@ -115,9 +108,7 @@ describe('kafkajs', () => {
   });
 
   for (const codec of CODECS) {
-    test(`produce with keys and headers (${codec}) and read from the beginning`, {
-      skip: PRODUCE_FETCH,
-    }, async () => {
+    test(`produce with keys and headers (${codec}) and read from the beginning`, async () => {
       const topic = uniqueTopic(`kjs-${codec}`);
       await createTopicDirect(b, topic, 1);
       const records = makeRecords(30, `kjs-${codec}`);
@@ -132,7 +123,7 @@ describe('kafkajs', () => {
     });
   }
 
-  test('read from an offset', { skip: PRODUCE_FETCH }, async () => {
+  test('read from an offset', async () => {
     const topic = uniqueTopic('kjs-offset');
     await createTopicDirect(b, topic, 1);
     const records = makeRecords(12, 'kjs-offset');
@@ -141,7 +132,6 @@ describe('kafkajs', () => {
   });
 
   test('consumer group: from the beginning, then seek to an offset', {
-    skip: either(PRODUCE_FETCH, needs(...GROUP_APIS)),
     timeout: 60_000,
   }, async () => {
     const topic = uniqueTopic('kjs-group');
@@ -183,7 +173,7 @@ describe('kafkajs', () => {
     }
   });
 
-  test('ListOffsets by timestamp (fetchTopicOffsetsByTimestamp)', { skip: PRODUCE_FETCH }, async () => {
+  test('ListOffsets by timestamp (fetchTopicOffsetsByTimestamp)', async () => {
     const topic = uniqueTopic('kjs-times');
     await createTopicDirect(b, topic, 1);
     const t0 = Date.now() - 60_000;
@@ -201,9 +191,7 @@ describe('kafkajs', () => {
     assertRecords((await kafkajsRead(bootstrap, topic)).records, records);
   });
 
-  test('DeleteRecords (deleteTopicRecords)', {
-    skip: either(PRODUCE_FETCH, needs(API.DeleteRecords)),
-  }, async () => {
+  test('DeleteRecords (deleteTopicRecords)', async () => {
     const topic = uniqueTopic('kjs-delrec');
     await createTopicDirect(b, topic, 1);
     const records = makeRecords(10, 'kjs-delrec');
@@ -220,9 +208,7 @@ describe('kafkajs', () => {
     assert.equal(read.logStartOffset, 6);
   });
 
-  test('describe and alter topic and broker configs', {
-    skip: needs(API.DescribeConfigs, API.AlterConfigs),
-  }, async () => {
+  test('describe and alter topic and broker configs', async () => {
     const topic = uniqueTopic('kjs-configs');
     await createTopicDirect(b, topic, 1);
     await withAdmin(async (admin) => {
@@ -262,7 +248,6 @@ describe('kafkajs', () => {
   });
 
   test('idempotent producer retries across a lost response and a broker restart without duplicates', {
-    skip: either(needs(API.InitProducerId, API.Produce, API.Fetch, API.ListOffsets), FILE_STORAGE),
     timeout: 60_000,
   }, async (t) => {
     let brokerPort = 0;

@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createTopicDirect, startBroker, type TestBroker, uniqueTopic } from '../helpers/broker.ts';
 import { kcat, requireKcat } from '../helpers/debian.ts';
-import { API, needs } from '../helpers/features.ts';
 import { assertRecords, CODECS, type ReadRecord, type TestRecord } from '../helpers/records.ts';
-
-const PRODUCE_FETCH = needs(API.Produce, API.Fetch, API.ListOffsets);
 
 /** kcat -P input: "key|value" lines; an empty key is sent as NULL (-Z). */
 function kcatRecords(n: number, tag: string): TestRecord[] {
@@ -94,9 +91,7 @@ describe('kcat', () => {
   });
 
   for (const codec of CODECS) {
-    test(`produce with keys and headers (-z ${codec}) and consume from the beginning`, {
-      skip: PRODUCE_FETCH,
-    }, async () => {
+    test(`produce with keys and headers (-z ${codec}) and consume from the beginning`, async () => {
       const topic = uniqueTopic(`kcat-${codec}`);
       await createTopicDirect(b, topic, 1);
       const records = kcatRecords(40, `kcat-${codec}`);
@@ -105,7 +100,7 @@ describe('kcat', () => {
     });
   }
 
-  test('consume from an offset (-o N)', { skip: PRODUCE_FETCH }, async () => {
+  test('consume from an offset (-o N)', async () => {
     const topic = uniqueTopic('kcat-offset');
     await createTopicDirect(b, topic, 1);
     const records = kcatRecords(12, 'kcat-offset');
@@ -114,7 +109,7 @@ describe('kcat', () => {
     assertRecords(await consume(bootstrap, topic, '-3'), records.slice(9), 9);
   });
 
-  test('consume from a timestamp (-o s@ts: ListOffsets by timestamp)', { skip: PRODUCE_FETCH }, async () => {
+  test('consume from a timestamp (-o s@ts: ListOffsets by timestamp)', async () => {
     const topic = uniqueTopic('kcat-times');
     await createTopicDirect(b, topic, 1);
     // Three produce runs some milliseconds apart: three batches with rising CreateTime.
@@ -137,9 +132,7 @@ describe('kcat', () => {
   test('DeleteRecords', { skip: 'kcat has no DeleteRecords command' }, () => {});
   test('describe and alter configs', { skip: 'kcat has no config commands' }, () => {});
 
-  test('idempotent producer (-X enable.idempotence=true): every record exactly once', {
-    skip: needs(API.InitProducerId, API.Produce, API.Fetch, API.ListOffsets),
-  }, async () => {
+  test('idempotent producer (-X enable.idempotence=true): every record exactly once', async () => {
     const topic = uniqueTopic('kcat-idem');
     await createTopicDirect(b, topic, 1);
     const records = kcatRecords(200, 'kcat-idem');

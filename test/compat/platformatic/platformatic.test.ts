@@ -9,13 +9,11 @@ import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes } from '@plat
 import {
   brokerFor,
   createTopicDirect,
-  fileStorageSkip,
   startBroker,
   type TestBroker,
   uniqueTopic,
   waitFor,
 } from '../helpers/broker.ts';
-import { API, either, GROUP_APIS, needs } from '../helpers/features.ts';
 import { pltAdmin, pltConsumer, pltProducer, pltRead } from '../helpers/platformatic.ts';
 import { startProxy } from '../helpers/proxy.ts';
 import {
@@ -26,9 +24,6 @@ import {
   makeRecords,
   type TestRecord,
 } from '../helpers/records.ts';
-
-const FILE_STORAGE = await fileStorageSkip();
-const PRODUCE_FETCH = needs(API.Produce, API.Fetch, API.ListOffsets, API.Metadata);
 
 function toMessages(topic: string, records: TestRecord[]) {
   return records.map((r) => ({
@@ -81,9 +76,7 @@ describe('@platformatic/kafka', () => {
     });
   });
 
-  test('create, describe and delete topics', {
-    skip: needs(API.CreateTopics, API.DeleteTopics),
-  }, async () => {
+  test('create, describe and delete topics', async () => {
     const topic = uniqueTopic('plt-admin');
     await withAdmin(async (admin) => {
       const [created] = await admin.createTopics({
@@ -103,7 +96,7 @@ describe('@platformatic/kafka', () => {
     });
   });
 
-  test('create partitions', { skip: needs(API.CreatePartitions) }, async () => {
+  test('create partitions', async () => {
     const topic = uniqueTopic('plt-parts');
     await createTopicDirect(b, topic, 1);
     await withAdmin(async (admin) => {
@@ -114,9 +107,7 @@ describe('@platformatic/kafka', () => {
   });
 
   for (const codec of CODECS) {
-    test(`produce with keys and headers (${codec}) and read from the beginning`, {
-      skip: PRODUCE_FETCH,
-    }, async () => {
+    test(`produce with keys and headers (${codec}) and read from the beginning`, async () => {
       const topic = uniqueTopic(`plt-${codec}`);
       await createTopicDirect(b, topic, 1);
       const records = makeRecords(30, `plt-${codec}`);
@@ -130,7 +121,7 @@ describe('@platformatic/kafka', () => {
     });
   }
 
-  test('read from an offset', { skip: PRODUCE_FETCH }, async () => {
+  test('read from an offset', async () => {
     const topic = uniqueTopic('plt-offset');
     await createTopicDirect(b, topic, 1);
     const records = makeRecords(12, 'plt-offset');
@@ -139,7 +130,6 @@ describe('@platformatic/kafka', () => {
   });
 
   test('consumer group: consume from the beginning', {
-    skip: either(PRODUCE_FETCH, needs(...GROUP_APIS)),
     timeout: 60_000,
   }, async () => {
     const topic = uniqueTopic('plt-group');
@@ -175,7 +165,7 @@ describe('@platformatic/kafka', () => {
     }
   });
 
-  test('ListOffsets by timestamp', { skip: PRODUCE_FETCH }, async () => {
+  test('ListOffsets by timestamp', async () => {
     const topic = uniqueTopic('plt-times');
     await createTopicDirect(b, topic, 1);
     const t0 = Date.now() - 60_000;
@@ -201,7 +191,7 @@ describe('@platformatic/kafka', () => {
     assertRecords(read.records, records);
   });
 
-  test('DeleteRecords', { skip: either(PRODUCE_FETCH, needs(API.DeleteRecords)) }, async () => {
+  test('DeleteRecords', async () => {
     const topic = uniqueTopic('plt-delrec');
     await createTopicDirect(b, topic, 1);
     const records = makeRecords(10, 'plt-delrec');
@@ -226,9 +216,7 @@ describe('@platformatic/kafka', () => {
     assert.equal(read.logStartOffset, 10);
   });
 
-  test('describe, alter and incrementally alter configs', {
-    skip: needs(API.DescribeConfigs, API.AlterConfigs, API.IncrementalAlterConfigs),
-  }, async () => {
+  test('describe, alter and incrementally alter configs', async () => {
     const topic = uniqueTopic('plt-configs');
     await createTopicDirect(b, topic, 1);
     await withAdmin(async (admin) => {
@@ -282,9 +270,7 @@ describe('@platformatic/kafka', () => {
     });
   });
 
-  test('describeConfigs with an empty key list returns every config (as Kafka does)', {
-    skip: needs(API.DescribeConfigs),
-  }, async () => {
+  test('describeConfigs with an empty key list returns every config (as Kafka does)', async () => {
     const topic = uniqueTopic('plt-configs-all');
     await createTopicDirect(b, topic, 1);
     await withAdmin(async (admin) => {
@@ -312,7 +298,6 @@ describe('@platformatic/kafka', () => {
   });
 
   test('idempotent producer retries across a lost response and a broker restart without duplicates', {
-    skip: either(needs(API.InitProducerId, API.Produce, API.Fetch, API.ListOffsets), FILE_STORAGE),
     timeout: 60_000,
   }, async (t) => {
     let brokerPort = 0;
